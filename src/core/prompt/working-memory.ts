@@ -1,0 +1,63 @@
+import type { Episode, Guideline } from '../types.ts';
+
+/** What the budget let into the prompt, and what it left out. */
+export interface Selection {
+  guidelines: Guideline[];
+  episodes: { episode: Episode; score: number; text: string }[];
+  droppedGuidelines: string[];
+  droppedEpisodes: string[];
+}
+
+/**
+ * Ranks guidelines for the budget: pinned first, then the best supported, then the oldest.
+ *
+ * @example
+ * rankGuidelines(memory.guidelines)[0].pinned; // true when any guideline is pinned
+ */
+export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
+  return [...guidelines].sort((a, b) =>
+    Number(b.pinned) - Number(a.pinned) || b.sources.length - a.sources.length || a.createdVersion - b.createdVersion || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Chooses, deterministically, what fits in the working-memory budget. Pinned guidelines always go
+ * in. Other guidelines may use the first half of the budget, recalled examples (in recall order)
+ * the rest, and guidelines then take whatever examples left unused.
+ *
+ * @example
+ * const sel = selectWorkingMemory(rankGuidelines(gs), recalled, { budget: 6000, tokens: estimateTokens });
+ */
+export function selectWorkingMemory(
+  ranked: Guideline[],
+  recalled: { episode: Episode; score: number; text: string }[],
+  options: { budget: number; tokens: (text: string) => number },
+): Selection {
+  const cost = (g: Guideline) => options.tokens(g.text) + 2;
+  let used = 0;
+  const taken = new Set<string>();
+  for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }
+  const takeGuidelines = (limit: number) => {
+    for (const g of ranked) {
+      if (taken.has(g.id)) continue;
+      const c = cost(g);
+      if (used + c > limit) break;
+      used += c;
+      taken.add(g.id);
+    }
+  };
+  takeGuidelines(options.budget / 2);
+  const episodes: Selection['episodes'] = [];
+  const droppedEpisodes: string[] = [];
+  for (const r of recalled) {
+    const c = options.tokens(r.text);
+    if (droppedEpisodes.length === 0 && used + c <= options.budget) { used += c; episodes.push(r); }
+    else droppedEpisodes.push(r.episode.id);
+  }
+  takeGuidelines(options.budget);
+  return {
+    guidelines: ranked.filter((g) => taken.has(g.id)),
+    episodes,
+    droppedGuidelines: ranked.filter((g) => !taken.has(g.id)).map((g) => g.id),
+    droppedEpisodes,
+  };
+}

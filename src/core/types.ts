@@ -1,0 +1,148 @@
+/**
+ * The domain vocabulary of memalign (DESIGN.md §4). Pure data: no I/O, no classes.
+ */
+
+/** A JSON-compatible value, as found in records and verdicts. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** What a judge returns: a yes/no, one of a set of labels, a number in a range, or a pairwise preference. */
+export type OutputKind =
+  | { type: 'boolean' }
+  | { type: 'categorical'; labels: string[] }
+  | { type: 'numeric'; min: number; max: number; integer: boolean }
+  | { type: 'pairwise' };
+
+/** A verdict value: boolean for `boolean`, a label for `categorical`, a number for `numeric`, `A`/`B`/`tie` for `pairwise`. */
+export type VerdictValue = boolean | string | number;
+
+/** Memory settings of a judge (all have defaults, see `DEFAULT_MEMORY`). */
+export interface MemorySettings {
+  /** Number of past examples recalled per judged record. */
+  k: number;
+  /** Use distilled guidelines (semantic memory). Off = the episodic-only ablation. */
+  semantic: boolean;
+  /** Use retrieved examples (episodic memory). Off = the semantic-only ablation. */
+  episodic: boolean;
+  /** Record fields that form the retrieval query; empty = every field the template uses. */
+  queryFields: string[];
+  /** Token budget for guidelines + examples in the judging prompt. */
+  workingMemoryTokens: number;
+  /** Longest a single record field may be in the prompt, in tokens (longer is truncated and marked). */
+  fieldTokens: number;
+  /** Minimum fused similarity for a recalled example (0 = no floor). */
+  similarityFloor: number;
+  /** Maximal-marginal-relevance trade-off in [0, 1]; 1 = pure relevance (no diversity). */
+  mmrLambda: number;
+  /** Spread the k examples across labels when possible. */
+  balanceLabels: boolean;
+}
+
+/** A judge: data, not code (DESIGN.md §4). */
+export interface JudgeDefinition {
+  name: string;
+  /** Template over `{{ inputs }}`, `{{ outputs }}`, `{{ expectations }}` and named record variables. */
+  instructions: string;
+  output: OutputKind;
+  /** Model string such as `openai:gpt-4.1-mini`; optional when a model is passed in code. */
+  model?: string;
+  /** Model used to distil guidelines; defaults to `model`. */
+  distillModel?: string;
+  memory: MemorySettings;
+}
+
+/** The thing judged. For pairwise judges, `outputs` holds `{ A, B }`. */
+export interface JudgedRecord {
+  id: string;
+  inputs: Json;
+  outputs: Json;
+  expectations?: Json;
+  metadata?: { [key: string]: Json };
+  /** Extra named variables the instructions template may reference. */
+  [variable: string]: Json | undefined;
+}
+
+/** An expert's feedback on a record: a value, a rationale, or both. */
+export interface Feedback {
+  id: string;
+  record: JudgedRecord;
+  value?: VerdictValue;
+  rationale?: string;
+  author?: string;
+  /** ISO-8601 time; later feedback wins ties. */
+  createdAt: string;
+}
+
+export type GuidelineOrigin = 'distilled' | 'manual';
+
+/** A short general rule in semantic memory. */
+export interface Guideline {
+  id: string;
+  text: string;
+  /** Ids of the feedback it was distilled from (empty for manual guidelines). */
+  sources: string[];
+  origin: GuidelineOrigin;
+  pinned: boolean;
+  /** Memory version at which it was created / last changed. */
+  createdVersion: number;
+  updatedVersion: number;
+}
+
+/** A labelled example in episodic memory: one per record, resolved from its feedback. */
+export interface Episode {
+  /** Equal to the record id. */
+  id: string;
+  record: JudgedRecord;
+  value?: VerdictValue;
+  rationale?: string;
+  /** The feedback ids this episode was resolved from. */
+  feedbackIds: string[];
+  /** The text embedded for retrieval. */
+  text: string;
+  /** Hash of record + resolved value + rationale: equal hash = unchanged episode. */
+  hash: string;
+  createdVersion: number;
+}
+
+/** Token usage and cost of one or more model calls. */
+export interface Usage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** US dollars; `null` when the model's price is unknown. */
+  costUsd: number | null;
+}
+
+/** Why a verdict said what it said. */
+export interface Provenance {
+  memoryVersion: number;
+  guidelineIds: string[];
+  episodes: { id: string; score: number }[];
+  /** What did not fit the working-memory budget (deterministically chosen). */
+  dropped: { guidelineIds: string[]; episodeIds: string[] };
+  /** Fields truncated to `fieldTokens`. */
+  truncatedFields: string[];
+}
+
+/** A judge's verdict on one record. */
+export interface Verdict {
+  ok: true;
+  recordId: string;
+  value: VerdictValue;
+  rationale: string;
+  provenance: Provenance;
+  usage: Usage;
+  latencyMs: number;
+  /** True when the first answer was invalid and a repair call fixed it. */
+  repaired: boolean;
+}
+
+/** A failed judgement: never counted as agreement or disagreement. */
+export interface VerdictError {
+  ok: false;
+  recordId: string;
+  error: { code: string; message: string; retryable: boolean };
+  usage: Usage;
+  latencyMs: number;
+}
+
+export type JudgeResult = Verdict | VerdictError;
