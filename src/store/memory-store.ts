@@ -1,0 +1,34 @@
+import type { LogEntry, MemoryOperation, MemoryState } from '../core/memory/operations.ts';
+
+/** A stored episode vector and the space it lives in. */
+export interface StoredVector { id: string; vector: Float32Array; embedderId: string }
+
+/** A judge's memory as loaded from a store, with its episode vectors. */
+export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }
+
+/**
+ * Durable memory for any number of judges. `commit` applies a list of operations atomically and
+ * produces the next memory version; a store never holds a half-applied change.
+ *
+ * @example
+ * const { state } = await store.load('correctness');
+ * const version = await store.commit('correctness', state.version, ops, 'align: 3 feedback');
+ */
+export interface MemoryStore {
+  /** Human-readable location, e.g. the SQLite file path. */
+  readonly location: string;
+  load(judge: string): Promise<StoredMemory>;
+  /** The stored memory version (0 when the judge has no memory yet); cheap, for freshness checks. */
+  currentVersion(judge: string): Promise<number>;
+  /**
+   * Applies operations in one transaction and returns the new version. Fails with a `StoreError`
+   * (`code: 'store_conflict'`) when the stored version is not `expectedVersion` (another process
+   * changed the memory): reload and retry.
+   */
+  commit(judge: string, expectedVersion: number, ops: MemoryOperation[], cause: string): Promise<number>;
+  /** Replaces derived vectors (after an embedder change); not a memory change, so no new version. */
+  putVectors(judge: string, vectors: StoredVector[]): Promise<void>;
+  log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;
+  judges(): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,178 @@
+import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Episode, Feedback, Guideline } from '../../core/types.ts';
+import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
+import { StoreError } from '../../core/errors.ts';
+import type { MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
+import { migrate } from './schema.ts';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** Clock for log times (tests inject a fixed one). */
+  now?: () => Date;
+}
+
+type Row = { [key: string]: unknown };
+
+/**
+ * The default memory store: one embedded SQLite file (via `node:sqlite`), created on first use,
+ * migrated on open, WAL-journaled with full sync so a killed process leaves the previous or the
+ * next version, never something in between.
+ *
+ * @example
+ * const store = openSqliteStore('.memalign/memory.db');
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): MemoryStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  } catch (error) {
+    throw new StoreError(`Could not open the memory store ${path}: ${(error as Error).message}. Check the path and that it is an SQLite file.`, error);
+  }
+  migrate(db, path);
+  return new SqliteStore(db, path, options.now ?? (() => new Date()));
+}
+
+class SqliteStore implements MemoryStore {
+  readonly location: string;
+  private readonly db: DatabaseSync;
+  private readonly now: () => Date;
+
+  constructor(db: DatabaseSync, location: string, now: () => Date) {
+    this.db = db;
+    this.location = location;
+    this.now = now;
+  }
+
+  async load(judge: string): Promise<StoredMemory> {
+    const state = emptyMemory();
+    const vectors = new Map<string, StoredVector>();
+    const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+    if (!row) return { state, vectors };
+    state.version = Number(row.version);
+    for (const r of this.db.prepare('SELECT data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const f = JSON.parse(r.data as string) as Feedback;
+      state.feedback.set(f.id, f);
+    }
+    for (const r of this.db.prepare('SELECT id, data, text, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const e = { ...(JSON.parse(r.data as string) as Omit<Episode, 'text'>), text: r.text as string } as Episode;
+      state.episodes.set(e.id, e);
+      if (r.vector && r.embedder) vectors.set(e.id, { id: e.id, vector: toFloat32(r.vector as Uint8Array), embedderId: r.embedder as string });
+    }
+    for (const r of this.db.prepare('SELECT data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const g = JSON.parse(r.data as string) as Guideline;
+      state.guidelines.set(g.id, g);
+    }
+    return { state, vectors };
+  }
+
+  async currentVersion(judge: string): Promise<number> {
+    const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+    return row ? Number(row.version) : 0;
+  }
+
+  async commit(judge: string, expectedVersion: number, ops: MemoryOperation[], cause: string): Promise<number> {
+    const at = this.now().toISOString();
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const current = row ? Number(row.version) : 0;
+      if (current !== expectedVersion) {
+        throw Object.assign(new StoreError(`The memory of judge "${judge}" in ${this.location} changed meanwhile (now version ${current}, expected ${expectedVersion}): reload it and try again.`), { code: 'store_conflict', isRetryable: true });
+      }
+      const version = current + 1;
+      if (row) db.prepare('UPDATE judges SET version = ? WHERE name = ?').run(version, judge);
+      else db.prepare('INSERT INTO judges (name, version, created_at) VALUES (?, ?, ?)').run(judge, version, at);
+      const log = db.prepare('INSERT INTO log (judge, version, op, target, cause, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const op of ops) {
+        this.applyOne(judge, op, version);
+        log.run(judge, version, op.op, operationTarget(op), cause, at, operationDetail(op).slice(0, 500));
+      }
+      db.exec('COMMIT');
+      return version;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`Could not write the memory of judge "${judge}" to ${this.location}: ${(error as Error).message}. Nothing was changed.`, error);
+    }
+  }
+
+  private applyOne(judge: string, op: MemoryOperation, version: number): void {
+    const db = this.db;
+    switch (op.op) {
+      case 'feedback.put':
+        db.prepare('INSERT OR REPLACE INTO feedback (judge, id, record_id, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, op.feedback.record.id, JSON.stringify(op.feedback));
+        return;
+      case 'feedback.delete':
+        db.prepare('DELETE FROM feedback WHERE judge = ? AND id = ?').run(judge, op.id);
+        return;
+      case 'episode.put': {
+        const { text, ...rest } = op.episode;
+        const label = op.episode.value === undefined ? null : JSON.stringify(op.episode.value);
+        db.prepare('INSERT OR REPLACE INTO episodes (judge, id, data, text, label, vector, embedder) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(judge, op.episode.id, JSON.stringify(rest), text, label, op.vector ? toBytes(op.vector) : null, op.embedderId);
+        return;
+      }
+      case 'episode.delete':
+        db.prepare('DELETE FROM episodes WHERE judge = ? AND id = ?').run(judge, op.id);
+        return;
+      case 'guideline.add':
+        db.prepare('INSERT OR REPLACE INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
+        return;
+      case 'guideline.update': {
+        const row = db.prepare('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+        if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" does not exist.`);
+        const next = { ...(JSON.parse(row.data as string) as Guideline), ...op.changes, updatedVersion: version };
+        db.prepare('UPDATE guidelines SET data = ? WHERE judge = ? AND id = ?').run(JSON.stringify(next), judge, op.id);
+        return;
+      }
+      case 'guideline.delete':
+        db.prepare('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
+        return;
+    }
+  }
+
+  async putVectors(judge: string, vectors: StoredVector[]): Promise<void> {
+    const update = this.db.prepare('UPDATE episodes SET vector = ?, embedder = ? WHERE judge = ? AND id = ?');
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const v of vectors) update.run(toBytes(v.vector), v.embedderId, judge, v.id);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw new StoreError(`Could not store re-embedded vectors in ${this.location}: ${(error as Error).message}`, error);
+    }
+  }
+
+  async log(judge: string, options: { limit?: number; sinceVersion?: number } = {}): Promise<LogEntry[]> {
+    const rows = this.db.prepare('SELECT seq, version, op, target, cause, at, detail FROM log WHERE judge = ? AND version > ? ORDER BY seq DESC LIMIT ?')
+      .all(judge, options.sinceVersion ?? 0, options.limit ?? 1000) as Row[];
+    return rows.reverse().map((r) => ({
+      seq: Number(r.seq), version: Number(r.version), op: r.op as LogEntry['op'], target: r.target as string,
+      cause: r.cause as string, at: r.at as string, detail: r.detail as string,
+    }));
+  }
+
+  async judges(): Promise<string[]> {
+    return (this.db.prepare('SELECT name FROM judges ORDER BY name').all() as Row[]).map((r) => r.name as string);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+function toBytes(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function toFloat32(bytes: Uint8Array): Float32Array {
+  // Copy: the blob's offset need not be 4-byte aligned.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}
