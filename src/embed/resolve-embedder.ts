@@ -1,0 +1,26 @@
+import type { Embedder } from './embedder.ts';
+import { hashedEmbedder } from './hashed-embedder.ts';
+import { aiSdkEmbedder } from './ai-sdk-embedder.ts';
+import { resolveProvider, type ResolveOptions } from '../model/resolve-model.ts';
+
+/**
+ * Resolves an embedder string: `hashed` (the offline default), or a provider model such as
+ * `openai:text-embedding-3-small`, `ollama:nomic-embed-text`, `http://host:port/v1#model`.
+ * `dimensions` (default 512, as the reference) is requested from providers that support it.
+ *
+ * @example
+ * const e = resolveEmbedder('openai:text-embedding-3-small', { dimensions: 512 });
+ */
+export function resolveEmbedder(spec: string, options: ResolveOptions & { dimensions?: number } = {}): Embedder {
+  if (spec === 'hashed' || spec.startsWith('hashed:')) {
+    const d = Number(spec.split(':')[1]) || options.dimensions;
+    return hashedEmbedder(d ? { dimension: d } : {});
+  }
+  const dimension = options.dimensions ?? 512;
+  const p = resolveProvider(spec, options);
+  const provider = p.id.split(':')[0];
+  return aiSdkEmbedder(p.embedding(), {
+    id: `${p.id}:${dimension}`, dimension,
+    providerOptions: provider === 'openai' ? { openai: { dimensions: dimension } } : { [provider]: { dimensions: dimension } },
+  });
+}

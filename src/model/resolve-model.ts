@@ -1,0 +1,94 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { EmbeddingModel, LanguageModel } from 'ai';
+import type { ChatModel } from './chat-model.ts';
+import { aiSdkChatModel } from './ai-sdk-model.ts';
+import { ConfigError } from '../core/errors.ts';
+
+/** Options of `resolveModel`. */
+export interface ResolveOptions {
+  env?: Record<string, string | undefined>;
+  /** Base URL for `openai-compatible:<model>` (else `MEMALIGN_BASE_URL`). */
+  baseURL?: string;
+  fetch?: typeof fetch;
+}
+
+export const MODEL_PREFIXES = ['openai', 'anthropic', 'ollama', 'openai-compatible', 'http(s)://…#model'];
+
+/** A provider's language and embedding model factories, resolved from a model string. */
+export interface ResolvedProvider {
+  id: string;
+  keyVariable?: string;
+  language: () => LanguageModel;
+  embedding: () => EmbeddingModel;
+}
+
+/**
+ * Resolves a model string to a provider: `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`,
+ * `ollama:qwen3:8b`, `openai-compatible:<model>` (base URL from options or `MEMALIGN_BASE_URL`), or
+ * `http://host:port/v1#model`. A missing key fails here, naming the variable to set.
+ *
+ * @example
+ * const p = resolveProvider('ollama:qwen3:8b');
+ */
+export function resolveProvider(spec: string, options: ResolveOptions = {}): ResolvedProvider {
+  const env = options.env ?? process.env;
+  const fetchFn = options.fetch;
+  const url = /^(https?:\/\/[^#\s]+)#(.+)$/.exec(spec);
+  if (url) return compatible(`openai-compatible:${url[2]}`, url[1], url[2], env.MEMALIGN_API_KEY, fetchFn);
+  const colon = spec.indexOf(':');
+  const provider = colon < 0 ? '' : spec.slice(0, colon);
+  const name = colon < 0 ? '' : spec.slice(colon + 1);
+  if (!name) throw new ConfigError(`Model "${spec}" is not of the form provider:model. Use one of: ${MODEL_PREFIXES.join(', ')} (e.g. openai:gpt-4.1-mini).`);
+  switch (provider) {
+    case 'openai': {
+      const apiKey = requireKey(env, 'OPENAI_API_KEY', spec);
+      const p = createOpenAI({ apiKey, baseURL: env.OPENAI_BASE_URL, fetch: fetchFn });
+      return { id: spec, keyVariable: 'OPENAI_API_KEY', language: () => p.chat(name), embedding: () => p.embedding(name) };
+    }
+    case 'anthropic': {
+      const apiKey = requireKey(env, 'ANTHROPIC_API_KEY', spec);
+      const p = createAnthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL, fetch: fetchFn });
+      return {
+        id: spec, keyVariable: 'ANTHROPIC_API_KEY', language: () => p.languageModel(name),
+        embedding: () => { throw new ConfigError('Anthropic has no embedding models: choose another embedder (e.g. the offline default).'); },
+      };
+    }
+    case 'ollama': {
+      const host = (env.OLLAMA_HOST ?? 'http://127.0.0.1:11434').replace(/\/+$/, '');
+      const base = /^https?:\/\//.test(host) ? host : `http://${host}`;
+      return compatible(spec, base.endsWith('/v1') ? base : `${base}/v1`, name, undefined, fetchFn);
+    }
+    case 'openai-compatible': {
+      const base = options.baseURL ?? env.MEMALIGN_BASE_URL;
+      if (!base) throw new ConfigError(`Model "${spec}" needs a base URL: set MEMALIGN_BASE_URL (e.g. http://127.0.0.1:8080/v1) or write the model as http://host:port/v1#${name}.`);
+      return compatible(spec, base, name, env.MEMALIGN_API_KEY, fetchFn);
+    }
+    default:
+      throw new ConfigError(`Unknown model provider "${provider}" in "${spec}". Supported: ${MODEL_PREFIXES.join(', ')}.`);
+  }
+}
+
+/**
+ * Resolves a model string to a memalign `ChatModel` (see `resolveProvider` for the forms).
+ *
+ * @example
+ * const model = resolveModel('openai:gpt-4.1-mini'); // needs OPENAI_API_KEY
+ */
+export function resolveModel(spec: string, options: ResolveOptions = {}): ChatModel {
+  const p = resolveProvider(spec, options);
+  return aiSdkChatModel(p.language(), { id: p.id, keyVariable: p.keyVariable });
+}
+
+function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn?: typeof fetch): ResolvedProvider {
+  // Without supportsStructuredOutputs the JSON schema is not sent to the server.
+  const p = createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
+  return { id, language: () => p.chatModel(model), embedding: () => p.embeddingModel(model) };
+}
+
+function requireKey(env: Record<string, string | undefined>, variable: string, spec: string): string {
+  const key = env[variable];
+  if (!key) throw new ConfigError(`Model "${spec}" needs an API key: set the environment variable ${variable} (export ${variable}=...), or choose another model.`);
+  return key;
+}
