@@ -1,0 +1,96 @@
+import { VectorIndex } from './vector-index.ts';
+import { Bm25Index } from './bm25-index.ts';
+import { fuseByRank } from './fuse.ts';
+import { selectDiverse } from './select.ts';
+
+/** An episode as the index sees it. `label` lets recall balance verdicts among the k examples. */
+export interface IndexedEpisode { id: string; text: string; vector: Float32Array; label?: string }
+
+export interface RecallOptions {
+  k: number;
+  /** Minimum cosine similarity of a recalled episode (hybrid/vector modes); 0 = none. */
+  floor?: number;
+  /** Maximal-marginal-relevance trade-off: 1 = pure relevance, lower = more diverse. */
+  mmrLambda?: number;
+  /** Spread the k examples over the labels when candidates allow. */
+  balanceLabels?: boolean;
+  mode?: 'hybrid' | 'vector' | 'bm25';
+}
+
+/**
+ * A recalled episode. `score` is the fused relevance in (0, 1] (reciprocal-rank fusion, scaled so
+ * that first place in both lists is 1); `vectorScore` is the cosine similarity, `bm25Score` the raw BM25.
+ */
+export interface RecallHit { id: string; score: number; vectorScore: number | null; bm25Score: number | null }
+
+/**
+ * Hybrid episodic recall: exact cosine over a contiguous vector array plus BM25, fused by
+ * reciprocal rank. Both indexes update incrementally; search is deterministic (ties by id).
+ *
+ * @example
+ * const index = EpisodeIndex.build(episodes, { dimension: 256, embedderId: 'hashed:v1:256' });
+ * const hits = index.search({ text, vector }, { k: 5 });
+ */
+export class EpisodeIndex {
+  readonly dimension: number;
+  readonly embedderId: string;
+  private readonly vectors: VectorIndex;
+  private readonly bm25 = new Bm25Index();
+  private readonly labels = new Map<string, string | undefined>();
+
+  constructor(options: { dimension: number; embedderId: string }) {
+    this.dimension = options.dimension;
+    this.embedderId = options.embedderId;
+    this.vectors = new VectorIndex(options.dimension);
+  }
+
+  /** Builds an index from many episodes at once (loading from a store). */
+  static build(items: IndexedEpisode[], options: { dimension: number; embedderId: string }): EpisodeIndex {
+    const index = new EpisodeIndex(options);
+    index.add(items);
+    return index;
+  }
+
+  get size(): number {
+    return this.vectors.size;
+  }
+
+  /** Adds or replaces episodes by id. */
+  add(items: IndexedEpisode[]): void {
+    for (const item of items) {
+      if (item.vector.length !== this.dimension) {
+        throw new Error(`Episode ${item.id} has a ${item.vector.length}-d vector; this index holds ${this.dimension}-d vectors of ${this.embedderId}.`);
+      }
+      this.vectors.upsert(item.id, item.vector);
+      this.bm25.upsert(item.id, item.text);
+      this.labels.set(item.id, item.label);
+    }
+  }
+
+  remove(ids: string[]): void {
+    for (const id of ids) {
+      this.vectors.remove(id);
+      this.bm25.remove(id);
+      this.labels.delete(id);
+    }
+  }
+
+  search(query: { text: string; vector: Float32Array | null }, options: RecallOptions): RecallHit[] {
+    if (options.k <= 0 || this.size === 0) return [];
+    const mode = options.mode ?? (query.vector ? 'hybrid' : 'bm25');
+    const pool = Math.max(options.k * 4, 20);
+    const byVector = mode !== 'bm25' && query.vector ? this.vectors.topK(query.vector, pool) : [];
+    const byText = mode !== 'vector' ? this.bm25.topK(query.text, pool) : [];
+    let fused = fuseByRank(byVector, byText);
+    if (query.vector && (options.floor ?? 0) > 0) {
+      const floor = options.floor!;
+      fused = fused.filter((h) => (h.vectorScore ?? this.vectors.similarity(h.id, query.vector!)) >= floor);
+    }
+    const lambda = options.mmrLambda ?? 1;
+    if (lambda >= 1 && !options.balanceLabels) return fused.slice(0, options.k);
+    return selectDiverse(fused, {
+      k: options.k, lambda, balanceLabels: options.balanceLabels ?? false,
+      labelOf: (id) => this.labels.get(id), similarity: (a, b) => this.vectors.pairSimilarity(a, b),
+    });
+  }
+}
