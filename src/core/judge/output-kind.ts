@@ -73,7 +73,7 @@ export function describeKind(kind: OutputKind): string {
  * @example
  * verdictSchema({ type: 'pairwise' }).properties.value; // { type: 'string', enum: ['A', 'B', 'tie'] }
  */
-export function verdictSchema(kind: OutputKind): JsonSchema & { properties: { value: JsonSchema } } {
+export function verdictSchema(kind: OutputKind): JsonSchema & { properties: { rationale: JsonSchema; value: JsonSchema } } {
   return {
     type: 'object',
     properties: { rationale: { type: 'string' }, value: valueSchema(kind) },

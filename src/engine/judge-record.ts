@@ -1,0 +1,90 @@
+import type { JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
+import type { MemoryState } from '../core/memory/operations.ts';
+import type { ChatModel } from '../model/chat-model.ts';
+import type { EpisodeIndex } from '../recall/episode-index.ts';
+import { judgePrompt, renderExample, repairPrompt } from '../core/prompt/judge-prompt.ts';
+import { rankGuidelines, selectWorkingMemory } from '../core/prompt/working-memory.ts';
+import { verdictSchema } from '../core/judge/output-kind.ts';
+import { parseVerdict } from '../core/judge/parse-verdict.ts';
+import { estimateTokens } from '../core/text/tokens.ts';
+import { InvalidOutputError, MemalignError } from '../core/errors.ts';
+import { UsageTally } from './usage.ts';
+import type { PriceOverrides } from '../model/pricing.ts';
+
+/** The working memory assembled for one record, before the model is called. */
+export interface WorkingMemory {
+  system: string;
+  prompt: string;
+  provenance: Provenance;
+}
+
+/**
+ * Assembles the working memory for a record: recalled examples (given the query vector), the
+ * guidelines, both cut to the budget deterministically, and the prompt. No I/O.
+ *
+ * @example
+ * const wm = assembleWorkingMemory(judge, state, index, record, { text, vector });
+ */
+export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState, index: EpisodeIndex | undefined, record: JudgedRecord, query: { text: string; vector: Float32Array | null }): WorkingMemory {
+  const m = judge.memory;
+  const hits = m.episodic && m.k > 0 && index && index.size > 0
+    ? index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels }).filter((h) => h.id !== record.id)
+    : [];
+  const exampleFieldTokens = Math.max(16, Math.floor(m.fieldTokens / 4));
+  const recalled = hits.flatMap((h, i) => {
+    const episode = state.episodes.get(h.id);
+    return episode ? [{ episode, score: h.score, text: renderExample(judge, episode, i + 1, exampleFieldTokens) }] : [];
+  });
+  const guidelines = m.semantic ? rankGuidelines(state.guidelines.values()) : [];
+  const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
+  // The budget keeps a prefix of the recalled examples, so their numbers (1..n) stay right.
+  const examples = sel.episodes.map((r) => r.text);
+  const { system, prompt, truncated } = judgePrompt(judge, record, sel.guidelines, examples);
+  return {
+    system, prompt,
+    provenance: {
+      memoryVersion: state.version,
+      guidelineIds: sel.guidelines.map((g) => g.id),
+      episodes: sel.episodes.map((r) => ({ id: r.episode.id, score: round(r.score) })),
+      dropped: { guidelineIds: sel.droppedGuidelines, episodeIds: sel.droppedEpisodes },
+      truncatedFields: truncated,
+    },
+  };
+}
+
+/**
+ * Asks the model for a verdict on an assembled working memory. An invalid answer gets one repair
+ * attempt; a provider failure or a second invalid answer is an error result, never a made-up verdict.
+ *
+ * @example
+ * const result = await callJudge(judge, model, record.id, wm, { started: performance.now() });
+ */
+export async function callJudge(judge: JudgeDefinition, model: ChatModel, recordId: string, wm: WorkingMemory, options: { started: number; now: () => number; prices?: PriceOverrides; maxOutputTokens?: number; signal?: AbortSignal }): Promise<JudgeResult> {
+  const tally = new UsageTally(options.prices);
+  const schema = verdictSchema(judge.output);
+  const ask = async (prompt: string) => {
+    const res = await model.generate({ system: wm.system, prompt, schema, schemaName: 'verdict', maxOutputTokens: options.maxOutputTokens ?? 1500, abortSignal: options.signal });
+    tally.add(model.id, res.inputTokens, res.outputTokens);
+    return res.text;
+  };
+  try {
+    const first = await ask(wm.prompt);
+    let parsed = parseVerdict(first, judge.output);
+    let repaired = false;
+    if (!parsed.ok) {
+      const problem = parsed.problem;
+      const second = await ask(repairPrompt(wm.prompt, first, problem, judge));
+      parsed = parseVerdict(second, judge.output);
+      repaired = true;
+      if (!parsed.ok) throw new InvalidOutputError(`The model's answer was not a valid verdict, even after one repair attempt: ${parsed.problem}`, second);
+    }
+    return { ok: true, recordId, value: parsed.value, rationale: parsed.rationale, provenance: wm.provenance, usage: tally.usage(), latencyMs: round(options.now() - options.started), repaired };
+  } catch (error) {
+    const e = error instanceof MemalignError ? error : new MemalignError('unexpected_error', (error as Error)?.message ?? String(error));
+    return { ok: false, recordId, error: { code: e.code, message: e.message, retryable: e.isRetryable }, usage: tally.usage(), latencyMs: round(options.now() - options.started) };
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

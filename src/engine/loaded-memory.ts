@@ -1,0 +1,93 @@
+import type { Episode } from '../core/types.ts';
+import { applyToState, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
+import type { MemoryStore, StoredVector } from '../store/memory-store.ts';
+import type { Embedder } from '../embed/embedder.ts';
+import { EpisodeIndex, type IndexedEpisode } from '../recall/episode-index.ts';
+import { valueKey } from '../core/judge/output-kind.ts';
+
+/** Something memalign reports while it works (progress bars, warnings). */
+export type MemalignEvent =
+  | { type: 'reembed'; judge: string; count: number; from: string[]; to: string }
+  | { type: 'task'; judge: string; done: number; total: number }
+  | { type: 'embed'; judge: string; count: number };
+
+/**
+ * A judge's memory held in process: the state, and the recall index kept in step with it
+ * incrementally. Reloads from the store only when another writer moved the version on.
+ *
+ * @example
+ * const memory = new LoadedMemory('correctness', store, embedder, onEvent);
+ * await memory.refresh();
+ */
+export class LoadedMemory {
+  state: MemoryState | undefined;
+  index: EpisodeIndex | undefined;
+  private readonly judge: string;
+  private readonly store: MemoryStore;
+  private readonly embedder: Embedder;
+  private readonly onEvent: (e: MemalignEvent) => void;
+  private readonly vectors = new Map<string, Float32Array>();
+
+  constructor(judge: string, store: MemoryStore, embedder: Embedder, onEvent: (e: MemalignEvent) => void) {
+    this.judge = judge;
+    this.store = store;
+    this.embedder = embedder;
+    this.onEvent = onEvent;
+  }
+
+  /** Loads (or reloads when the stored version moved on) and returns the current state. */
+  async refresh(): Promise<MemoryState> {
+    if (this.state && (await this.storedVersion()) === this.state.version) return this.state;
+    const { state, vectors } = await this.store.load(this.judge);
+    const stale = [...state.episodes.values()].filter((e) => vectors.get(e.id)?.embedderId !== this.embedder.id);
+    if (stale.length > 0) await this.reembed(stale, vectors);
+    this.vectors.clear();
+    for (const [id, v] of vectors) this.vectors.set(id, v.vector);
+    this.state = state;
+    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => this.indexed(e, this.vectors.get(e.id)!)),
+      { dimension: this.embedder.dimension, embedderId: this.embedder.id });
+    return state;
+  }
+
+  /** The stored vector of an episode, if it is in the current space and its text is unchanged. */
+  vectorFor(episode: Episode): Float32Array | undefined {
+    const old = this.state?.episodes.get(episode.id);
+    return old && old.text === episode.text ? this.vectors.get(episode.id) : undefined;
+  }
+
+  /** Applies operations that were just committed as `version`, updating the index incrementally. */
+  applyCommitted(ops: MemoryOperation[], version: number): void {
+    if (!this.state || !this.index) return;
+    const removed: string[] = [];
+    const added: IndexedEpisode[] = [];
+    for (const op of ops) {
+      if (op.op === 'episode.delete') { removed.push(op.id); this.vectors.delete(op.id); }
+      if (op.op === 'episode.put' && op.vector) { added.push(this.indexed(op.episode, op.vector)); this.vectors.set(op.episode.id, op.vector); }
+    }
+    this.state = applyToState(this.state, ops, version);
+    if (removed.length > 0) this.index.remove(removed);
+    if (added.length > 0) this.index.add(added);
+  }
+
+  private indexed(e: Episode, vector: Float32Array): IndexedEpisode {
+    return { id: e.id, text: e.text, vector, label: e.value === undefined ? undefined : valueKey(e.value) };
+  }
+
+  private async storedVersion(): Promise<number> {
+    return this.store.currentVersion(this.judge);
+  }
+
+  // Vectors from another embedder (or none) are recomputed once, stored, and reported: spaces are never mixed.
+  private async reembed(episodes: Episode[], vectors: Map<string, StoredVector>): Promise<void> {
+    const from = [...new Set(episodes.map((e) => vectors.get(e.id)?.embedderId ?? 'none'))];
+    this.onEvent({ type: 'reembed', judge: this.judge, count: episodes.length, from, to: this.embedder.id });
+    const fresh: StoredVector[] = [];
+    for (let i = 0; i < episodes.length; i += 256) {
+      const chunk = episodes.slice(i, i + 256);
+      const embedded = await this.embedder.embed(chunk.map((e) => e.text));
+      chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[j], embedderId: this.embedder.id }));
+    }
+    await this.store.putVectors(this.judge, fresh);
+    for (const v of fresh) vectors.set(v.id, v);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * memalign — LLM judges aligned with domain experts through a dual memory.
+ * The one public entry: the CLI, the server and the web app use only what is exported here.
+ */
+export type * from './core/types.ts';
+export * from './core/errors.ts';
+export { parseJudge, queryFieldsOf, DEFAULT_MEMORY } from './core/judge/definition.ts';
+export { checkValue, verdictSchema, kindLabels, describeKind } from './core/judge/output-kind.ts';
+export { templateVariables } from './core/judge/template.ts';
+export { parseFeedback, parseRecord, type FeedbackSource } from './core/feedback/parse-feedback.ts';
+export { resolveFeedback, type Resolution } from './core/feedback/resolve.ts';
+export type { LogEntry, MemoryOperation, MemoryState } from './core/memory/operations.ts';
+export { loadJudge, parseJudgeText } from './io/load-judge.ts';
+
+export { openMemalign, Memalign, type MemalignOptions } from './engine/memalign.ts';
+export type { MemoryChangeReport } from './engine/apply-plan.ts';
+export type { MemalignEvent } from './engine/loaded-memory.ts';
+export type { MemoryExport } from './engine/memory-export.ts';
+export { DEFAULT_DISTILL, type DistillSettings } from './engine/distill.ts';
+
+export type { MemoryStore, StoredMemory, StoredVector } from './store/memory-store.ts';
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
+
+export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
+export { aiSdkChatModel } from './model/ai-sdk-model.ts';
+export { resolveModel } from './model/resolve-model.ts';
+export { costOf, type PriceOverrides } from './model/pricing.ts';
+export { withRetry } from './model/retry.ts';
+
+export type { Embedder } from './embed/embedder.ts';
+export { hashedEmbedder } from './embed/hashed-embedder.ts';
+export { cachedEmbedder } from './embed/cached-embedder.ts';
+export { aiSdkEmbedder } from './embed/ai-sdk-embedder.ts';
+export { resolveEmbedder } from './embed/resolve-embedder.ts';
+export { EpisodeIndex, type IndexedEpisode, type RecallHit, type RecallOptions } from './recall/episode-index.ts';
+export { recordText } from './recall/query-text.ts';

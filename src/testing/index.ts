@@ -1,0 +1,6 @@
+/**
+ * Test doubles for memalign users' own tests (and ours): a scripted chat model, a deterministic
+ * responder that understands memalign's requests, and a loopback OpenAI-compatible server.
+ */
+export { mockChatModel, providerFailure, type MockChatModel, type MockChatModelOptions } from './mock-model.ts';
+export { mockRespond } from './mock-responder.ts';

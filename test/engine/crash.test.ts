@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+const dir = mkdtempSync(join(tmpdir(), 'memalign-crash-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const worker = join(import.meta.dirname, '..', 'fixtures', 'align-worker.ts');
+const PER_BATCH = 100;
+
+/** Runs the worker and SIGKILLs it after `ms`; returns the versions it reported as committed. */
+function runAndKill(path: string, ms: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [worker, path, String(PER_BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve([...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])));
+    });
+  });
+}
+
+test('SIGKILL at random moments during align leaves memory at a whole version, and loses no committed feedback', async () => {
+  const path = join(dir, 'memory.db');
+  // Deterministic "random" kill times, spread over start-up and the align loop.
+  const delays = [350, 520, 610, 700, 830, 905, 1010, 1150, 1290, 1400, 1530, 1700];
+  const committed = new Set<number>();
+  for (const ms of delays) {
+    for (const v of await runAndKill(path, ms)) committed.add(v);
+    const db = new DatabaseSync(path);
+    try {
+      const hasSchema = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'judges'").get() as { n: number };
+      if (Number(hasSchema.n) === 0) { assert.equal(committed.size, 0, 'killed before the store existed'); continue; }
+      assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+      const version = Number((db.prepare("SELECT version FROM judges WHERE name = 'crash'").get() as { version: number } | undefined)?.version ?? 0);
+      const count = (sql: string) => Number((db.prepare(sql).get() as { n: number }).n);
+      assert.equal(count('SELECT count(*) AS n FROM feedback'), version * PER_BATCH, `feedback of exactly ${version} whole batches`);
+      assert.equal(count('SELECT count(*) AS n FROM episodes'), version * PER_BATCH);
+      assert.equal(count('SELECT count(*) AS n FROM episodes WHERE vector IS NULL'), 0);
+      assert.equal(count('SELECT count(*) AS n FROM guidelines'), version * PER_BATCH);
+      assert.equal(count('SELECT coalesce(max(version), 0) AS n FROM log'), version);
+      for (let b = 1; b <= version; b++) assert.equal(count(`SELECT count(*) AS n FROM feedback WHERE id LIKE 'b${b}\\_%' ESCAPE '\\'`), PER_BATCH);
+      for (const v of committed) assert.ok(v <= version, `version ${v} was reported committed, so it must survive`);
+    } finally {
+      db.close();
+    }
+  }
+  assert.ok(committed.size >= 3, `the worker committed several versions between kills (got ${committed.size})`);
+});
