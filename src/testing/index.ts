@@ -4,3 +4,5 @@
  */
 export { mockChatModel, providerFailure, type MockChatModel, type MockChatModelOptions } from './mock-model.ts';
 export { mockRespond } from './mock-responder.ts';
+export { startLoopbackServer, type LoopbackServer, type LoopbackOptions, type Fault, type ChatCompletionRequest, type RecordedRequest } from './loopback-server.ts';
+export { instanceOfSchema } from './schema-instance.ts';

@@ -1,0 +1,199 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { mockRespond } from './mock-responder.ts';
+import { instanceOfSchema } from './schema-instance.ts';
+import { embedText } from '../embed/hashed-embedder.ts';
+
+/** An OpenAI chat-completions request body (the parts the server reads). */
+export interface ChatCompletionRequest {
+  model: string;
+  messages: { role: string; content: string | { type: string; text?: string }[] }[];
+  response_format?: { type: string; json_schema?: { name?: string; schema?: { [k: string]: unknown }; strict?: boolean } };
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  [key: string]: unknown;
+}
+
+/** A fault injected into matching requests. */
+export interface Fault {
+  endpoint?: 'chat' | 'embeddings';
+  match?: (body: unknown) => boolean;
+  /** `status`: an HTTP error; `malformed`: 200 with non-JSON content; `hang`: never answers; `disconnect`: drops the socket. */
+  kind: 'status' | 'malformed' | 'hang' | 'disconnect';
+  status?: number;
+  retryAfter?: number;
+  /** How many matching requests it affects (default: all). */
+  times?: number;
+}
+
+export interface LoopbackOptions {
+  port?: number;
+  /** Produces the assistant content for a chat request (objects are JSON-encoded). Default: memalign-aware responder. */
+  respond?: (request: ChatCompletionRequest) => string | object | Promise<string | object>;
+  latency?: { fixedMs?: number; perOutputTokenMs?: number; embeddingMs?: number };
+  faults?: Fault[];
+  /** Default embedding dimension when the request gives none. */
+  dimension?: number;
+}
+
+export interface RecordedRequest { path: string; body: unknown; headers: IncomingMessage['headers']; fault?: Fault['kind']; startedAt: number; endedAt?: number }
+
+export interface LoopbackServer {
+  /** Base URL ending in `/v1`. */
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  stats(): { chat: number; embeddings: number; maxInFlight: number; simulatedWaitMs: number };
+  setOptions(options: Partial<LoopbackOptions>): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an OpenAI-compatible server on 127.0.0.1 for tests, benchmarks and demos: chat
+ * completions (JSON-schema structured output, streaming or not), embeddings (float or base64),
+ * simulated latency and injectable faults. Requests are served concurrently and recorded.
+ *
+ * @example
+ * const server = await startLoopbackServer({ latency: { fixedMs: 200 } });
+ * const ma = await openMemalign({ judge, model: `${server.url}#demo` });
+ */
+export async function startLoopbackServer(initial: LoopbackOptions = {}): Promise<LoopbackServer> {
+  let options: LoopbackOptions = { ...initial };
+  const requests: RecordedRequest[] = [];
+  const faultUses = new Map<Fault, number>();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let simulatedWaitMs = 0;
+  const counts = { chat: 0, embeddings: 0 };
+
+  const server = createServer(async (req, res) => {
+    const record: RecordedRequest = { path: req.url ?? '', body: undefined, headers: req.headers, startedAt: performance.now() };
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => { inFlight -= 1; record.endedAt = performance.now(); hanging.delete(res); });
+    try {
+      const path = (req.url ?? '').replace(/\?.*$/, '');
+      if (req.method === 'GET' && path.endsWith('/models')) return json(res, 200, { object: 'list', data: [{ id: 'loopback', object: 'model', owned_by: 'memalign' }] });
+      const endpoint = path.endsWith('/chat/completions') ? 'chat' : path.endsWith('/embeddings') ? 'embeddings' : null;
+      if (req.method !== 'POST' || !endpoint) return error(res, 404, `No route ${req.method} ${path}`, 'not_found');
+      let body: unknown;
+      try { body = JSON.parse(await readBody(req)); } catch { return error(res, 400, 'The request body is not valid JSON.', 'invalid_request_error'); }
+      record.body = body;
+      requests.push(record);
+      counts[endpoint] += 1;
+      const fault = (options.faults ?? []).find((f) => (!f.endpoint || f.endpoint === endpoint) && (!f.match || f.match(body)) && (f.times === undefined || (faultUses.get(f) ?? 0) < f.times));
+      if (fault) {
+        faultUses.set(fault, (faultUses.get(fault) ?? 0) + 1);
+        record.fault = fault.kind;
+        if (fault.kind === 'hang') { hanging.add(res); return; }
+        if (fault.kind === 'disconnect') { req.socket.destroy(); return; }
+        if (fault.kind === 'status') {
+          if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter));
+          return error(res, fault.status ?? 500, `Injected fault: HTTP ${fault.status ?? 500}`, 'server_error');
+        }
+      }
+      if (endpoint === 'embeddings') return await embeddings(res, body as { input: string | string[]; dimensions?: number; encoding_format?: string; model?: string });
+      return await chat(res, body as ChatCompletionRequest, fault?.kind === 'malformed');
+    } catch (e) {
+      if (!res.headersSent) error(res, 500, (e as Error).message, 'server_error');
+    }
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  async function wait(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    simulatedWaitMs += ms;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  async function chat(res: ServerResponse, body: ChatCompletionRequest, malformed: boolean): Promise<void> {
+    const content = malformed ? 'Sorry, I cannot answer in JSON {' : await answer(body);
+    const promptTokens = Math.ceil(body.messages.map((m) => textOf(m.content)).join('\n').length / 4);
+    const completionTokens = Math.ceil(content.length / 4);
+    await wait((options.latency?.fixedMs ?? 0) + (options.latency?.perOutputTokenMs ?? 0) * completionTokens);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const base = { id: `chatcmpl-${requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    if (!body.stream) {
+      return json(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunk = (delta: object, finish: string | null, extra: object = {}) => res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
+    chunk({ role: 'assistant', content: '' }, null);
+    for (let i = 0; i < content.length; i += 16) chunk({ content: content.slice(i, i + 16) }, null);
+    chunk({}, 'stop');
+    if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
+    res.end('data: [DONE]\n\n');
+  }
+
+  async function answer(body: ChatCompletionRequest): Promise<string> {
+    if (options.respond) {
+      const out = await options.respond(body);
+      return typeof out === 'string' ? out : JSON.stringify(out);
+    }
+    const schema = body.response_format?.json_schema?.schema;
+    const name = body.response_format?.json_schema?.name ?? '';
+    const prompt = body.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)).join('\n');
+    if (schema && ['verdict', 'guidelines', 'revisions'].includes(name)) return mockRespond({ prompt, schema, schemaName: name });
+    if (schema) return JSON.stringify(instanceOfSchema(schema));
+    return 'This is the loopback server.';
+  }
+
+  async function embeddings(res: ServerResponse, body: { input: string | string[]; dimensions?: number; encoding_format?: string; model?: string }): Promise<void> {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const dimension = body.dimensions ?? options.dimension ?? 512;
+    await wait(options.latency?.embeddingMs ?? 0);
+    const data = inputs.map((text, index) => {
+      const v = embedText(String(text), dimension);
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v);
+      return { object: 'embedding', index, embedding };
+    });
+    const tokens = Math.ceil(inputs.join(' ').length / 4);
+    json(res, 200, { object: 'list', data, model: body.model ?? 'loopback-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    stats: () => ({ ...counts, maxInFlight, simulatedWaitMs }),
+    setOptions: (partial) => { options = { ...options, ...partial }; if (partial.faults) faultUses.clear(); },
+    reset: () => { requests.length = 0; counts.chat = 0; counts.embeddings = 0; maxInFlight = 0; simulatedWaitMs = 0; faultUses.clear(); },
+    close: () => new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function textOf(content: ChatCompletionRequest['messages'][number]['content']): string {
+  return typeof content === 'string' ? content : content.map((p) => p.text ?? '').join('');
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function error(res: ServerResponse, status: number, message: string, type: string): void {
+  json(res, status, { error: { message, type, param: null, code: null } });
+}
