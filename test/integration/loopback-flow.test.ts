@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openMemalign, resolveModel, resolveEmbedder, type Verdict, type ChatCompletionRequest } from '../../src/index.ts';
-import { startLoopbackServer } from '../../src/testing/index.ts';
+import { openMemalign, resolveModel, resolveEmbedder, type Verdict } from '../../src/index.ts';
+import { startLoopbackServer, type ChatCompletionRequest } from '../../src/testing/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'memalign-int-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

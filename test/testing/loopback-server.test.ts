@@ -31,7 +31,7 @@ test('embeddings: requested dimension, deterministic, base64 or float', async ()
     assert.equal(embeddings[0].length, 32);
     assert.deepEqual(embeddings[0], embeddings[1]);
     const res = await fetch(`${server.url}/embeddings`, { method: 'POST', body: JSON.stringify({ input: 'a b', dimensions: 32, encoding_format: 'base64' }) });
-    const b64 = (await res.json()).data[0].embedding as string;
+    const b64 = ((await res.json()) as { data: { embedding: string }[] }).data[0].embedding;
     const bytes = Buffer.from(b64, 'base64');
     const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
     assert.deepEqual(decoded.map((x) => x.toFixed(5)), embeddings[0].map((x) => x.toFixed(5)));
@@ -48,7 +48,7 @@ test('faults: status with times, malformed, hang until abort, disconnect; close(
     assert.equal((await post()).status, 500);
     assert.equal((await post()).status, 200);
     server.setOptions({ faults: [{ kind: 'malformed' }] });
-    const body = await (await post()).json();
+    const body = (await (await post()).json()) as { choices: { message: { content: string } }[] };
     assert.throws(() => JSON.parse(body.choices[0].message.content));
     server.setOptions({ faults: [{ kind: 'hang' }] });
     const ac = new AbortController();
