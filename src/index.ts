@@ -34,3 +34,7 @@ export { aiSdkEmbedder } from './embed/ai-sdk-embedder.ts';
 export { resolveEmbedder } from './embed/resolve-embedder.ts';
 export { EpisodeIndex, type IndexedEpisode, type RecallHit, type RecallOptions } from './recall/episode-index.ts';
 export { recordText } from './recall/query-text.ts';
+
+export { readTable, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
+export { parseCsv, type CsvRow } from './io/csv.ts';
+export { parseMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';

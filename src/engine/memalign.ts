@@ -60,7 +60,13 @@ export async function openMemalign(options: MemalignOptions): Promise<Memalign> 
   const judge = isParsed(options.judge) ? options.judge : parseJudge(options.judge);
   const store = typeof options.store === 'object' ? options.store : openSqliteStore(options.store ?? '.memalign/memory.db');
   const ma = new Memalign(judge, store, options, typeof options.store !== 'object');
-  await ma.memory.refresh();
+  try {
+    ma.checkModels();
+    await ma.memory.refresh();
+  } catch (error) {
+    await ma.close();
+    throw error;
+  }
   return ma;
 }
 
@@ -246,6 +252,12 @@ export class Memalign {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /** Resolves the configured models now, so a missing key or bad model string fails at open. */
+  checkModels(): void {
+    if (this.options.model ?? this.definition.model) this.chatModel();
+    if (this.options.distillModel ?? this.definition.distillModel) this.distillModel();
   }
 
   private chatModel(): ChatModel {

@@ -155,3 +155,11 @@ test('two instances on one file see each other\'s changes', async () => {
   await a.close();
   await b.close();
 });
+
+test('a model string with a missing key fails at open, naming the variable', async () => {
+  await assert.rejects(openMemalign({ judge, model: 'openai:gpt-4.1-mini', store: dbPath(), env: {} }), /set the environment variable OPENAI_API_KEY/);
+  await assert.rejects(openMemalign({ judge, model: 'nope:x', store: dbPath(), env: {} }), /Unknown model provider "nope"/);
+  const noModel = await openMemalign({ judge, store: dbPath() });
+  await assert.rejects(noModel.align([fb(1)]), /has no model: set "model" in the judge file/);
+  await noModel.close();
+});
