@@ -1,69 +1,124 @@
+import { TopK } from './top-k.ts';
+
 /**
- * BM25 over episode texts with an incremental inverted index (k1 = 1.2, b = 0.75, Lucene's idf).
- * Terms found in over 30 % of documents are skipped at query time: they carry almost no weight
- * and would make every query touch most of the index.
+ * BM25 over episode texts (k1 = 1.2, b = 0.75, Lucene's idf) with an incremental inverted index
+ * kept in typed arrays: documents are numbered slots, each term's postings are parallel arrays of
+ * slots and term frequencies, and a query accumulates into one Float32Array. Terms found in over
+ * 30 % of documents are skipped at query time: they weigh almost nothing and would make every
+ * query touch most of the index.
  *
  * @example
  * const bm = new Bm25Index(); bm.upsert('a', 'refund for damaged goods'); bm.topK('damaged refund', 5);
  */
 export class Bm25Index {
-  private readonly postings = new Map<string, Map<string, number>>();
-  private readonly docTerms = new Map<string, Map<string, number>>();
-  private readonly docLengths = new Map<string, number>();
+  private readonly termIds = new Map<string, number>();
+  private postings: Posting[] = [];
+  private readonly slots = new Map<string, number>();
+  private ids: (string | undefined)[] = [];
+  private docTerms: (Int32Array | undefined)[] = [];
+  private lengths = new Float32Array(1024);
+  private free: number[] = [];
   private totalLength = 0;
+  private scores = new Float32Array(1024);
 
   get size(): number {
-    return this.docTerms.size;
+    return this.slots.size;
   }
 
   upsert(id: string, text: string): void {
     this.remove(id);
-    const terms = new Map<string, number>();
     const tokens = tokenize(text);
-    for (const t of tokens) terms.set(t, (terms.get(t) ?? 0) + 1);
-    for (const [t, tf] of terms) {
-      let list = this.postings.get(t);
-      if (!list) { list = new Map(); this.postings.set(t, list); }
-      list.set(id, tf);
+    const counts = new Map<number, number>();
+    for (const t of tokens) {
+      let tid = this.termIds.get(t);
+      if (tid === undefined) { tid = this.postings.length; this.termIds.set(t, tid); this.postings.push(new Posting()); }
+      counts.set(tid, (counts.get(tid) ?? 0) + 1);
     }
-    this.docTerms.set(id, terms);
+    const slot = this.free.pop() ?? this.ids.length;
+    if (slot === this.ids.length) { this.ids.push(undefined); this.docTerms.push(undefined); }
+    if (slot >= this.lengths.length) {
+      const grown = new Float32Array(this.lengths.length * 2);
+      grown.set(this.lengths);
+      this.lengths = grown;
+      this.scores = new Float32Array(grown.length);
+    }
+    this.ids[slot] = id;
+    this.slots.set(id, slot);
+    const terms = new Int32Array(counts.size);
+    let i = 0;
+    for (const [tid, tf] of counts) { this.postings[tid].add(slot, tf); terms[i++] = tid; }
+    this.docTerms[slot] = terms;
+    this.lengths[slot] = tokens.length;
     this.totalLength += tokens.length;
-    this.docLengths.set(id, tokens.length);
   }
 
   remove(id: string): void {
-    const terms = this.docTerms.get(id);
-    if (!terms) return;
-    for (const t of terms.keys()) {
-      const list = this.postings.get(t)!;
-      list.delete(id);
-      if (list.size === 0) this.postings.delete(t);
-    }
-    this.docTerms.delete(id);
-    this.totalLength -= this.docLengths.get(id) ?? 0;
-    this.docLengths.delete(id);
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    for (const tid of this.docTerms[slot]!) this.postings[tid].remove(slot);
+    this.totalLength -= this.lengths[slot];
+    this.lengths[slot] = 0;
+    this.docTerms[slot] = undefined;
+    this.ids[slot] = undefined;
+    this.slots.delete(id);
+    this.free.push(slot);
   }
 
   /** The k best-scoring ids for a query, best first; ties broken by id. */
   topK(query: string, k: number): { id: string; score: number }[] {
-    const n = this.docTerms.size;
-    if (n === 0) return [];
+    const n = this.slots.size;
+    if (n === 0 || k <= 0) return [];
     const avg = this.totalLength / n || 1;
-    const docLengths = this.docLengths;
-    const scores = new Map<string, number>();
+    const scores = this.scores;
+    const touched: number[] = [];
     for (const term of new Set(tokenize(query))) {
-      const list = this.postings.get(term);
-      if (!list || (n >= 50 && list.size > n * 0.3)) continue;
-      const idf = Math.log(1 + (n - list.size + 0.5) / (list.size + 0.5));
-      for (const [id, tf] of list) {
-        const len = docLengths.get(id) ?? avg;
-        const s = idf * (tf * 2.2) / (tf + 1.2 * (0.25 + 0.75 * len / avg));
-        scores.set(id, (scores.get(id) ?? 0) + s);
+      const tid = this.termIds.get(term);
+      if (tid === undefined) continue;
+      const p = this.postings[tid];
+      if (p.size === 0 || (n >= 50 && p.size > n * 0.3)) continue;
+      const idf = Math.log(1 + (n - p.size + 0.5) / (p.size + 0.5));
+      const docs = p.docs;
+      const tfs = p.tfs;
+      for (let i = 0; i < p.size; i++) {
+        const slot = docs[i];
+        const tf = tfs[i];
+        if (scores[slot] === 0) touched.push(slot);
+        scores[slot] += idf * (tf * 2.2) / (tf + 1.2 * (0.25 + 0.75 * this.lengths[slot] / avg));
       }
     }
-    return [...scores].map(([id, score]) => ({ id, score }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, k);
+    const top = new TopK(k);
+    for (const slot of touched) {
+      top.offer(scores[slot], this.ids[slot]!);
+      scores[slot] = 0;
+    }
+    return top.sorted();
+  }
+}
+
+/** One term's postings: parallel growable arrays of document slots and term frequencies. */
+class Posting {
+  docs = new Int32Array(4);
+  tfs = new Uint16Array(4);
+  size = 0;
+
+  add(slot: number, tf: number): void {
+    if (this.size === this.docs.length) {
+      const docs = new Int32Array(this.size * 2); docs.set(this.docs); this.docs = docs;
+      const tfs = new Uint16Array(this.size * 2); tfs.set(this.tfs); this.tfs = tfs;
+    }
+    this.docs[this.size] = slot;
+    this.tfs[this.size] = Math.min(tf, 65535);
+    this.size += 1;
+  }
+
+  remove(slot: number): void {
+    for (let i = 0; i < this.size; i++) {
+      if (this.docs[i] !== slot) continue;
+      this.size -= 1;
+      this.docs[i] = this.docs[this.size];
+      this.tfs[i] = this.tfs[this.size];
+      return;
+    }
   }
 }
 
