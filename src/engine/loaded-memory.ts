@@ -3,7 +3,6 @@ import { applyToState, type MemoryOperation, type MemoryState } from '../core/me
 import type { MemoryStore, StoredVector } from '../store/memory-store.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import { EpisodeIndex, type IndexedEpisode } from '../recall/episode-index.ts';
-import { valueKey } from '../core/judge/output-kind.ts';
 
 /** Something memalign reports while it works (progress bars, warnings). */
 export type MemalignEvent =
@@ -44,7 +43,8 @@ export class LoadedMemory {
     this.vectors.clear();
     for (const [id, v] of vectors) this.vectors.set(id, v.vector);
     this.state = state;
-    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => this.indexed(e, this.vectors.get(e.id)!)),
+    // Labels come from the store's column: building the index must not parse every episode.
+    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: this.vectors.get(e.id)!, label: vectors.get(e.id)?.label })),
       { dimension: this.embedder.dimension, embedderId: this.embedder.id });
     return state;
   }
@@ -70,7 +70,7 @@ export class LoadedMemory {
   }
 
   private indexed(e: Episode, vector: Float32Array): IndexedEpisode {
-    return { id: e.id, text: e.text, vector, label: e.value === undefined ? undefined : valueKey(e.value) };
+    return { id: e.id, text: e.text, vector, label: labelOf(e) };
   }
 
   private async storedVersion(): Promise<number> {
@@ -85,9 +85,14 @@ export class LoadedMemory {
     for (let i = 0; i < episodes.length; i += 256) {
       const chunk = episodes.slice(i, i + 256);
       const embedded = await this.embedder.embed(chunk.map((e) => e.text));
-      chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[j], embedderId: this.embedder.id }));
+      chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[j], embedderId: this.embedder.id, label: labelOf(e) }));
     }
     await this.store.putVectors(this.judge, fresh);
     for (const v of fresh) vectors.set(v.id, v);
   }
+}
+
+/** The label key recall balances on: the value as JSON, exactly as the store keeps it. */
+export function labelOf(e: Episode): string | undefined {
+  return e.value === undefined ? undefined : JSON.stringify(e.value);
 }

@@ -1,5 +1,5 @@
 import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord, JudgeResult } from '../core/types.ts';
-import type { LogEntry, MemoryOperation, MemoryState } from '../core/memory/operations.ts';
+import { plainEpisode, type LogEntry, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
@@ -162,7 +162,7 @@ export class Memalign {
   /** The judge's memory: version, guidelines (ranked), episodes and feedback (without vectors). */
   async inspect(): Promise<{ version: number; guidelines: Guideline[]; episodes: Episode[]; feedback: Feedback[] }> {
     const s = await this.memory.refresh();
-    return { version: s.version, guidelines: [...s.guidelines.values()], episodes: [...s.episodes.values()], feedback: [...s.feedback.values()] };
+    return { version: s.version, guidelines: [...s.guidelines.values()], episodes: [...s.episodes.values()].map(plainEpisode), feedback: [...s.feedback.values()] };
   }
 
   /** Adds a guideline written by an expert (origin `manual`). */

@@ -20,6 +20,7 @@ export class Bm25Index {
   private free: number[] = [];
   private totalLength = 0;
   private scores = new Float32Array(1024);
+  private tf = new Uint32Array(1024);
 
   get size(): number {
     return this.slots.size;
@@ -28,11 +29,14 @@ export class Bm25Index {
   upsert(id: string, text: string): void {
     this.remove(id);
     const tokens = tokenize(text);
-    const counts = new Map<number, number>();
+    // Count term frequencies with reusable per-term scratch arrays: no Map per document.
+    const unique: number[] = [];
     for (const t of tokens) {
       let tid = this.termIds.get(t);
       if (tid === undefined) { tid = this.postings.length; this.termIds.set(t, tid); this.postings.push(new Posting()); }
-      counts.set(tid, (counts.get(tid) ?? 0) + 1);
+      if (tid >= this.tf.length) this.growScratch(tid);
+      if (this.tf[tid] === 0) unique.push(tid);
+      this.tf[tid] += 1;
     }
     const slot = this.free.pop() ?? this.ids.length;
     if (slot === this.ids.length) { this.ids.push(undefined); this.docTerms.push(undefined); }
@@ -44,12 +48,17 @@ export class Bm25Index {
     }
     this.ids[slot] = id;
     this.slots.set(id, slot);
-    const terms = new Int32Array(counts.size);
-    let i = 0;
-    for (const [tid, tf] of counts) { this.postings[tid].add(slot, tf); terms[i++] = tid; }
+    const terms = Int32Array.from(unique);
+    for (const tid of unique) { this.postings[tid].add(slot, this.tf[tid]); this.tf[tid] = 0; }
     this.docTerms[slot] = terms;
     this.lengths[slot] = tokens.length;
     this.totalLength += tokens.length;
+  }
+
+  private growScratch(tid: number): void {
+    const grown = new Uint32Array(Math.max(tid + 1, this.tf.length * 2));
+    grown.set(this.tf);
+    this.tf = grown;
   }
 
   remove(id: string): void {

@@ -38,15 +38,15 @@ export class EpisodeIndex {
   private readonly bm25 = new Bm25Index();
   private readonly labels = new Map<string, string | undefined>();
 
-  constructor(options: { dimension: number; embedderId: string }) {
+  constructor(options: { dimension: number; embedderId: string; capacity?: number }) {
     this.dimension = options.dimension;
     this.embedderId = options.embedderId;
-    this.vectors = new VectorIndex(options.dimension);
+    this.vectors = new VectorIndex(options.dimension, options.capacity);
   }
 
-  /** Builds an index from many episodes at once (loading from a store). */
+  /** Builds an index from many episodes at once (loading from a store), sized up front. */
   static build(items: IndexedEpisode[], options: { dimension: number; embedderId: string }): EpisodeIndex {
-    const index = new EpisodeIndex(options);
+    const index = new EpisodeIndex({ ...options, capacity: Math.max(1024, items.length) });
     index.add(items);
     return index;
   }

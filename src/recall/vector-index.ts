@@ -18,12 +18,13 @@ export class VectorIndex {
   private readonly memory: WebAssembly.Memory;
   private readonly dots?: (rows: number, query: number, n: number, dim: number, out: number) => void;
   private view: Float32Array;
+  private capacityBytes = 0;
   private ids: string[] = [];
   private slots = new Map<string, number>();
   // Layout in memory (f32 offsets): query at 0, rows from `rowsAt`, scores after the last row.
   private readonly rowsAt: number;
 
-  constructor(dimension: number) {
+  constructor(dimension: number, capacity = 1024) {
     this.dimension = dimension;
     this.rowsAt = Math.ceil(dimension / 4) * 4;
     compiled ??= new WebAssembly.Module(Buffer.from(DOT_WASM, 'base64'));
@@ -31,7 +32,8 @@ export class VectorIndex {
     this.memory = instance.exports.memory as WebAssembly.Memory;
     if (dimension % 16 === 0) this.dots = instance.exports.dots as VectorIndex['dots'];
     this.view = new Float32Array(this.memory.buffer);
-    this.ensure(1024);
+    this.capacityBytes = this.memory.buffer.byteLength;
+    this.ensure(capacity);
   }
 
   get size(): number {
@@ -113,9 +115,10 @@ export class VectorIndex {
   // Makes room for `rows` rows (plus the query and a score per row); views are renewed after growth.
   private ensure(rows: number): void {
     const bytes = (this.rowsAt + rows * this.dimension + rows + 16) * 4;
-    if (bytes <= this.memory.buffer.byteLength) return;
-    const target = Math.max(bytes, this.memory.buffer.byteLength * 1.5);
-    this.memory.grow(Math.ceil((target - this.memory.buffer.byteLength) / PAGE));
+    if (bytes <= this.capacityBytes) return;
+    const target = Math.max(bytes, this.capacityBytes * 1.5);
+    this.memory.grow(Math.ceil((target - this.capacityBytes) / PAGE));
     this.view = new Float32Array(this.memory.buffer);
+    this.capacityBytes = this.memory.buffer.byteLength;
   }
 }

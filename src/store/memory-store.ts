@@ -1,7 +1,8 @@
 import type { LogEntry, MemoryOperation, MemoryState } from '../core/memory/operations.ts';
 
 /** A stored episode vector and the space it lives in. */
-export interface StoredVector { id: string; vector: Float32Array; embedderId: string }
+/** A stored episode vector, the space it lives in, and the episode's label (its value as JSON), for recall. */
+export interface StoredVector { id: string; vector: Float32Array; embedderId: string; label?: string }
 
 /** A judge's memory as loaded from a store, with its episode vectors. */
 export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }

@@ -163,3 +163,15 @@ test('a model string with a missing key fails at open, naming the variable', asy
   await assert.rejects(noModel.align([fb(1)]), /has no model: set "model" in the judge file/);
   await noModel.close();
 });
+
+test('recall after reopening the store equals recall before (persistence round trip)', async () => {
+  const path = dbPath();
+  const record = { id: 'q', inputs: 'question about medication dosage', outputs: 'x' };
+  const a = await openMemalign({ judge: { ...judge, memory: { balanceLabels: true, mmrLambda: 0.7 } }, model: mockChatModel(), store: path });
+  await a.align(Array.from({ length: 12 }, (_, i) => fb(i)));
+  const before = (await a.judge(record) as Verdict).provenance;
+  await a.close();
+  const b = await openMemalign({ judge: { ...judge, memory: { balanceLabels: true, mmrLambda: 0.7 } }, model: mockChatModel(), store: path });
+  assert.deepEqual((await b.judge(record) as Verdict).provenance, before);
+  await b.close();
+});

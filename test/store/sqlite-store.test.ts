@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Episode, Feedback, Guideline } from '../../src/core/types.ts';
 import { StoreError } from '../../src/core/errors.ts';
+import { plainEpisode } from '../../src/core/memory/operations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'memalign-store-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +30,8 @@ test('a new file is created, and memory round-trips with vectors, per judge', as
   const { state, vectors } = await again.load('j');
   assert.equal(state.version, 1);
   assert.deepEqual(state.feedback.get('f1'), feedback);
-  assert.deepEqual(state.episodes.get('r1'), episode);
+  assert.deepEqual(plainEpisode(state.episodes.get('r1')!), episode);
+  assert.deepEqual(JSON.parse(JSON.stringify(state.episodes.get('r1'))), episode);
   assert.deepEqual(state.guidelines.get('g1'), guideline);
   assert.deepEqual([...vectors.get('r1')!.vector], [...vector]);
   assert.equal(vectors.get('r1')!.embedderId, 'e:3');

@@ -92,3 +92,16 @@ export function applyToState(state: MemoryState, ops: MemoryOperation[], version
   }
   return next;
 }
+
+/**
+ * A plain-object copy of an episode (stores may hand out lazily parsed ones).
+ *
+ * @example
+ * JSON.stringify(plainEpisode(e));
+ */
+export function plainEpisode(e: Episode): Episode {
+  const out: Episode = { id: e.id, record: e.record, feedbackIds: e.feedbackIds, text: e.text, hash: e.hash, createdVersion: e.createdVersion };
+  if (e.value !== undefined) out.value = e.value;
+  if (e.rationale !== undefined) out.rationale = e.rationale;
+  return out;
+}

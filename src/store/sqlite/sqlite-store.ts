@@ -57,10 +57,10 @@ class SqliteStore implements MemoryStore {
       const f = JSON.parse(r.data as string) as Feedback;
       state.feedback.set(f.id, f);
     }
-    for (const r of this.db.prepare('SELECT id, data, text, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const e = { ...(JSON.parse(r.data as string) as Omit<Episode, 'text'>), text: r.text as string } as Episode;
+    for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const e = lazyEpisode(r.id as string, r.text as string, r.data as string);
       state.episodes.set(e.id, e);
-      if (r.vector && r.embedder) vectors.set(e.id, { id: e.id, vector: toFloat32(r.vector as Uint8Array), embedderId: r.embedder as string });
+      if (r.vector && r.embedder) vectors.set(e.id, { id: e.id, vector: toFloat32(r.vector as Uint8Array), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
     }
     for (const r of this.db.prepare('SELECT data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
       const g = JSON.parse(r.data as string) as Guideline;
@@ -166,12 +166,39 @@ class SqliteStore implements MemoryStore {
   }
 }
 
+/**
+ * An episode whose stored JSON is parsed on first use of any field but `id` and `text`: loading a
+ * large memory only needs those two (plus vectors) to build the recall index, and a judged record
+ * touches just the k episodes it recalls. Getters live on the prototype (cheap to create);
+ * `toJSON` keeps serialisation identical to a plain episode.
+ */
+class StoredEpisode {
+  readonly id: string;
+  readonly text: string;
+  #data: string;
+  #parsed?: Omit<Episode, 'text'>;
+  constructor(id: string, text: string, data: string) { this.id = id; this.text = text; this.#data = data; }
+  get #fields(): Omit<Episode, 'text'> { return (this.#parsed ??= JSON.parse(this.#data) as Omit<Episode, 'text'>); }
+  get record() { return this.#fields.record; }
+  get value() { return this.#fields.value; }
+  get rationale() { return this.#fields.rationale; }
+  get feedbackIds() { return this.#fields.feedbackIds; }
+  get hash() { return this.#fields.hash; }
+  get createdVersion() { return this.#fields.createdVersion; }
+  toJSON(): Episode { return { ...this.#fields, text: this.text }; }
+}
+
+function lazyEpisode(id: string, text: string, data: string): Episode {
+  return new StoredEpisode(id, text, data);
+}
+
 function toBytes(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function toFloat32(bytes: Uint8Array): Float32Array {
-  // Copy: the blob's offset need not be 4-byte aligned.
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  // Copy only when the blob is not 4-byte aligned.
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return new Float32Array(copy.buffer);
