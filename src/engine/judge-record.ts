@@ -28,7 +28,7 @@ export interface WorkingMemory {
 export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState, index: EpisodeIndex | undefined, record: JudgedRecord, query: { text: string; vector: Float32Array | null }): WorkingMemory {
   const m = judge.memory;
   const hits = m.episodic && m.k > 0 && index && index.size > 0
-    ? index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels }).filter((h) => h.id !== record.id)
+    ? index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels })
     : [];
   const exampleFieldTokens = Math.max(16, Math.floor(m.fieldTokens / 4));
   const recalled = hits.flatMap((h, i) => {

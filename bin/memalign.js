@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Checks the Node version before loading memalign (which needs node:sqlite, Node ≥ 22.13),
+// so an old Node gets one clear sentence instead of a module-loading stack trace.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(`memalign needs Node.js 22.13 or newer (this is ${process.version}): install a current Node LTS.\n`);
+  process.exit(4);
+}
+const { runCli } = await import('../dist/cli/main.js');
+process.exitCode = await runCli(process.argv.slice(2), {
+  cwd: process.cwd(), env: process.env, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s),
+  stdin: process.stdin, isTTY: Boolean(process.stderr.isTTY),
+});

@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { readTable, rowToFeedback, parseMapping, parseFeedback, type MemoryChangeReport } from '../../index.ts';
+import type { CliContext } from '../context.ts';
+import { startProgress, type Progress } from '../progress.ts';
+
+/**
+ * `memalign align <judge> [file]`: aligns on the pending feedback (and a file, if given), prints
+ * what changed in memory, and clears the pending list only after the memory commit succeeded.
+ *
+ * @example
+ * memalign align sql-review
+ */
+export async function alignCommand(ctx: CliContext, judgeRef: string, file: string | undefined, options: { map?: string }): Promise<void> {
+  const { judge } = await ctx.judge(judgeRef);
+  const pending = ctx.readPending(judge.name);
+  let extra: unknown[] = [];
+  if (file) {
+    const input = resolve(ctx.io.cwd, file);
+    const rows = await readTable(input);
+    extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })) });
+  }
+  const all = [...pending, ...extra];
+  if (all.length === 0) {
+    ctx.print({ changed: false, reason: 'no pending feedback' }, () => `No pending feedback for "${judge.name}": add some with "memalign feedback import|add|review".`);
+    return;
+  }
+  let progress: Progress | undefined;
+  const { ma, model } = await ctx.open(judgeRef, {
+    onEvent: (e) => {
+      if (e.type !== 'task') return;
+      progress ??= startProgress('Distilling', e.total, { isTTY: ctx.io.isTTY, write: ctx.io.err, enabled: !ctx.flags.json && !ctx.flags.quiet });
+      progress.tick();
+    },
+  });
+  let report: MemoryChangeReport;
+  try {
+    report = await ma.align(all);
+  } finally {
+    progress?.stop();
+    await ma.close();
+  }
+  ctx.writePending(judge.name, []);
+  ctx.print(report, () => describeChange(report, `Aligned "${judge.name}" on ${all.length} feedback with ${model}`));
+}
+
+/**
+ * A human summary of a memory change (used by align, forget and import).
+ *
+ * @example
+ * console.log(describeChange(report, 'Aligned'));
+ */
+export function describeChange(r: MemoryChangeReport, title: string): string {
+  if (!r.changed) return `${title}: nothing changed (all ${r.feedbackUnchanged} feedback already aligned; no LLM call). Memory version ${r.version}.`;
+  const lines = [`${title} → memory version ${r.version}`];
+  for (const g of r.guidelinesAdded) lines.push(`  + ${g.id}  ${g.text}  (from ${g.sources.join(', ') || 'the import'})`);
+  for (const g of r.guidelinesRevised) lines.push(`  ~ ${g.id}  ${g.after}  (was: ${g.before})`);
+  for (const g of r.guidelinesRemoved) lines.push(`  - ${g.id}  ${g.text}`);
+  if (r.guidelinesReinforced.length) lines.push(`  = ${r.guidelinesReinforced.length} guideline(s) gained sources: ${r.guidelinesReinforced.join(', ')}`);
+  lines.push(`  examples: +${r.episodesAdded.length} added, ${r.episodesUpdated.length} updated, ${r.episodesRemoved.length} removed; feedback: ${r.feedbackStored} stored, ${r.feedbackUnchanged} unchanged, ${r.feedbackRemoved} removed`);
+  const cost = r.usage.costUsd === null ? 'cost unknown' : `$${r.usage.costUsd.toFixed(4)}`;
+  lines.push(`  ${r.usage.calls} LLM call(s) in ${r.rounds} round(s), ${r.usage.inputTokens} + ${r.usage.outputTokens} tokens, ${cost}, ${(r.timings.totalMs / 1000).toFixed(1)} s`);
+  return lines.join('\n');
+}

@@ -1,0 +1,140 @@
+import { createInterface } from 'node:readline/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readTable, rowToFeedback, parseMapping, parseFeedback, checkValue, describeKind, ValidationError, type Feedback, type JudgeDefinition, type Issue } from '../../index.ts';
+import type { CliContext } from '../context.ts';
+import { fromMlflowTraces, isMlflowExport } from '../mlflow-import.ts';
+import type { VerdictLine } from './judge.ts';
+
+/**
+ * Adds validated feedback to the judge's pending list (replacing pending items with the same id).
+ * Nothing is written unless every item is valid.
+ */
+function queue(ctx: CliContext, judge: JudgeDefinition, items: Feedback[]): { added: number; replaced: number; pending: number } {
+  const pending = ctx.readPending(judge.name);
+  const byId = new Map(pending.map((f) => [f.id, f]));
+  let replaced = 0;
+  for (const f of items) { if (byId.has(f.id)) replaced += 1; byId.set(f.id, f); }
+  ctx.writePending(judge.name, [...byId.values()]);
+  return { added: items.length - replaced, replaced, pending: byId.size };
+}
+
+/**
+ * `memalign feedback import <judge> <file>`: JSONL/CSV/JSON feedback (native rows, mapped columns
+ * with --map, or an MLflow trace export with --assessment), all validated before anything is kept.
+ *
+ * @example
+ * memalign feedback import sql-review fb.csv --map inputs=question,outputs=answer,value=label,rationale=comment
+ */
+export async function feedbackImport(ctx: CliContext, judgeRef: string, file: string, options: { map?: string; assessment?: string }): Promise<void> {
+  const { judge } = await ctx.judge(judgeRef);
+  const input = resolve(ctx.io.cwd, file);
+  let raw: unknown[];
+  let sources: { file: string; line?: number }[];
+  if (options.assessment || (input.endsWith('.json') && existsSync(input) && isMlflowExport(readFileSync(input, 'utf8')))) {
+    ({ raw, sources } = fromMlflowTraces(input, options.assessment ?? judge.name));
+  } else {
+    const mapping = parseMapping(options.map);
+    const rows = await readTable(input);
+    raw = rows.map((r) => rowToFeedback(r, mapping));
+    sources = rows.map((r) => ({ file: r.file, line: r.line }));
+  }
+  const items = parseFeedback(raw, judge.output, { sources, now: () => new Date() });
+  const r = queue(ctx, judge, items);
+  ctx.print({ judge: judge.name, ...r }, () => `Queued ${items.length} feedback for "${judge.name}" (${r.replaced} replaced earlier pending items; ${r.pending} pending). Run "memalign align ${judge.name}" to learn from them.`);
+}
+
+/**
+ * `memalign feedback add <judge> --id … --inputs … --outputs … --value … --rationale …`.
+ *
+ * @example
+ * memalign feedback add sql-review --record-id q1 --inputs "Revenue?" --outputs "SELECT …" --value bad --rationale "Use the certified view."
+ */
+export async function feedbackAdd(ctx: CliContext, judgeRef: string, o: { recordId?: string; inputs?: string; outputs?: string; expectations?: string; value?: string; rationale?: string; author?: string; id?: string }): Promise<void> {
+  const { judge } = await ctx.judge(judgeRef);
+  const record: Record<string, unknown> = { id: o.recordId, inputs: parseMaybeJson(o.inputs), outputs: parseMaybeJson(o.outputs) };
+  if (o.expectations !== undefined) record.expectations = parseMaybeJson(o.expectations);
+  const items = parseFeedback([{ id: o.id, record, value: o.value, rationale: o.rationale, author: o.author ?? ctx.io.env.USER }], judge.output, { sources: [{ file: 'command line' }] });
+  const r = queue(ctx, judge, items);
+  ctx.print({ judge: judge.name, id: items[0].id, ...r }, () => `Queued feedback ${items[0].id} for "${judge.name}" (${r.pending} pending).`);
+}
+
+/** `memalign feedback list <judge>`: the pending feedback. */
+export async function feedbackList(ctx: CliContext, judgeRef: string): Promise<void> {
+  const { judge } = await ctx.judge(judgeRef);
+  const pending = ctx.readPending(judge.name);
+  ctx.print(pending, () => (pending.length === 0 ? `No pending feedback for "${judge.name}".` : pending.map((f) => `${f.id}  record ${f.record.id}  value=${f.value === undefined ? '-' : JSON.stringify(f.value)}  ${f.rationale ?? ''}`).join('\n')));
+}
+
+/**
+ * `memalign feedback review <judge> <verdicts.jsonl>`: shows each record and verdict, asks agree or
+ * disagree, the right value and why. Answers are queued as they are given.
+ *
+ * @example
+ * memalign feedback review sql-review records.verdicts.jsonl
+ */
+export async function feedbackReview(ctx: CliContext, judgeRef: string, file: string): Promise<void> {
+  const { judge } = await ctx.judge(judgeRef);
+  const input = resolve(ctx.io.cwd, file);
+  const rows = await readTable(input);
+  const issues: Issue[] = [];
+  const lines = rows.map((r) => r.data as unknown as VerdictLine).filter((l, i) => {
+    const ok = l?.record?.id !== undefined && l?.result !== undefined;
+    if (!ok) issues.push({ file: input, line: rows[i].line, path: '', message: 'not a verdict line: review files come from "memalign judge" (JSONL)' });
+    return ok;
+  });
+  if (issues.length > 0) throw new ValidationError(`verdicts file ${input}`, issues);
+  const rl = createInterface({ input: ctx.io.stdin, output: process.stderr, terminal: ctx.io.isTTY });
+  const say = (t: string) => ctx.io.err(`${t}\n`);
+  let queued = 0;
+  try {
+    for (const [i, { record, result }] of lines.entries()) {
+      say(`\n── ${i + 1}/${lines.length}: record ${record.id}`);
+      say(`inputs:  ${short(record.inputs)}`);
+      say(`outputs: ${short(record.outputs)}`);
+      say(result.ok ? `verdict: ${JSON.stringify(result.value)} — ${result.rationale}` : `verdict: (error) ${result.error.message}`);
+      const answer = (await ask(rl, 'Agree? [y]es / [n]o / [s]kip / [q]uit: '))?.toLowerCase() ?? null;
+      if (answer === null || answer.startsWith('q')) break;
+      if (answer.startsWith('s') || answer === '') continue;
+      let value: unknown = result.ok ? result.value : undefined;
+      if (answer.startsWith('n') || !result.ok) {
+        for (;;) {
+          const v = await ask(rl, `Right value (${describeKind(judge.output)}): `);
+          if (v === null) break;
+          const checked = checkValue(judge.output, v);
+          if (checked.ok) { value = checked.value; break; }
+          say(`  ${checked.message}`);
+        }
+      }
+      const why = await ask(rl, 'Why? (one or two sentences; Enter to skip): ');
+      const [fb] = parseFeedback([{ record, value, rationale: why ?? undefined, author: ctx.io.env.USER }], judge.output);
+      queue(ctx, judge, [fb]);
+      queued += 1;
+    }
+  } finally {
+    rl.close();
+  }
+  ctx.print({ judge: judge.name, queued }, () => `\nQueued ${queued} feedback. Run "memalign align ${judge.name}" to learn from them.`);
+}
+
+// Resolves null when the input ends (Ctrl-D, or the end of piped answers) instead of waiting forever.
+async function ask(rl: ReturnType<typeof createInterface>, prompt: string): Promise<string | null> {
+  const closed = new Promise<null>((resolve) => rl.once('close', () => resolve(null)));
+  try {
+    const answer = await Promise.race([rl.question(prompt), closed]);
+    return answer === null ? null : answer.trim();
+  } catch {
+    return null;
+  }
+}
+
+function short(v: unknown): string {
+  const t = typeof v === 'string' ? v : JSON.stringify(v);
+  return t.length > 400 ? `${t.slice(0, 400)}…` : t;
+}
+
+function parseMaybeJson(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  if (/^\s*[[{]/.test(v)) { try { return JSON.parse(v); } catch { /* plain text */ } }
+  return v;
+}

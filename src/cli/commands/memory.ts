@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ValidationError, NotFoundError, type Guideline } from '../../index.ts';
+import type { CliContext } from '../context.ts';
+import { writeAtomic } from '../context.ts';
+import { describeChange } from './align.ts';
+
+const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.text}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
+
+/**
+ * `memalign memory <action> <judge> …`: list, show, add, edit, pin, unpin, delete guidelines; list
+ * episodes; show the log; export or import memory as JSON.
+ *
+ * @example
+ * memalign memory add sql-review "Never accept raw event tables for revenue." --pin
+ */
+export async function memoryCommand(ctx: CliContext, action: string, judgeRef: string, args: string[], options: { pin?: boolean; output?: string; limit?: string }): Promise<void> {
+  // Memory commands never call a model, so they work without any key.
+  const { ma } = await ctx.open(judgeRef, { needModel: false });
+  try {
+    switch (action) {
+      case 'list': {
+        const m = await ma.inspect();
+        ctx.print({ version: m.version, guidelines: m.guidelines, episodes: m.episodes.length, feedback: m.feedback.length }, () =>
+          [`Judge "${ma.definition.name}", memory version ${m.version}: ${m.guidelines.length} guidelines, ${m.episodes.length} examples, ${m.feedback.length} feedback.`, ...m.guidelines.map(line)].join('\n'));
+        return;
+      }
+      case 'show': {
+        const id = need(args[0], 'a guideline, episode or feedback id');
+        const m = await ma.inspect();
+        const found = m.guidelines.find((g) => g.id === id) ?? m.episodes.find((e) => e.id === id) ?? m.feedback.find((f) => f.id === id);
+        if (!found) throw new NotFoundError(`Nothing with id "${id}" in the memory of "${ma.definition.name}": see "memalign memory list ${ma.definition.name}".`);
+        ctx.print(found, () => JSON.stringify(found, null, 2));
+        return;
+      }
+      case 'episodes': {
+        const m = await ma.inspect();
+        ctx.print(m.episodes, () => m.episodes.map((e) => `${e.id}  value=${JSON.stringify(e.value ?? null)}  ${e.rationale ?? ''}  (feedback: ${e.feedbackIds.join(', ')})`).join('\n') || 'No examples yet.');
+        return;
+      }
+      case 'add': {
+        const g = await ma.addGuideline(need(args.join(' ').trim() || undefined, 'the guideline text'), { pinned: options.pin });
+        ctx.print(g, () => `Added ${line(g)}`);
+        return;
+      }
+      case 'edit': {
+        const g = await ma.editGuideline(need(args[0], 'a guideline id'), need(args.slice(1).join(' ').trim() || undefined, 'the new text'));
+        ctx.print(g, () => `Edited ${line(g)}`);
+        return;
+      }
+      case 'pin': case 'unpin': {
+        const g = await ma.pinGuideline(need(args[0], 'a guideline id'), action === 'pin');
+        ctx.print(g, () => `${action === 'pin' ? 'Pinned' : 'Unpinned'} ${line(g)}`);
+        return;
+      }
+      case 'delete': {
+        const g = await ma.deleteGuideline(need(args[0], 'a guideline id'));
+        ctx.print(g, () => `Deleted ${g.id}  ${g.text}`);
+        return;
+      }
+      case 'log': {
+        const log = await ma.log({ limit: options.limit ? Number(options.limit) : 200 });
+        ctx.print(log, () => log.map((l) => `v${l.version}  ${l.at}  ${l.op.padEnd(16)} ${l.target}  ${l.detail}  [${l.cause}]`).join('\n') || 'The log is empty.');
+        return;
+      }
+      case 'export': {
+        const data = await ma.export();
+        const text = `${JSON.stringify(data, null, 2)}\n`;
+        if (options.output) {
+          writeAtomic(resolve(ctx.io.cwd, options.output), text);
+          ctx.note(`Exported memory version ${data.memoryVersion} of "${data.judge}" to ${options.output}.`);
+        } else ctx.io.out(text);
+        return;
+      }
+      case 'import': {
+        const file = resolve(ctx.io.cwd, need(args[0], 'the export file'));
+        let data: unknown;
+        try {
+          data = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (error) {
+          throw new ValidationError(`memory export ${file}`, [{ file, path: '', message: `cannot read it as JSON (${(error as Error).message})` }]);
+        }
+        const report = await ma.import(data);
+        ctx.print(report, () => describeChange(report, `Imported ${file}`));
+        return;
+      }
+      default:
+        throw new ValidationError('command', [{ path: 'memory', message: `unknown action "${action}": use list, show, episodes, add, edit, pin, unpin, delete, log, export or import` }]);
+    }
+  } finally {
+    await ma.close();
+  }
+}
+
+function need(value: string | undefined, what: string): string {
+  if (value === undefined || value === '') throw new ValidationError('arguments', [{ path: '', message: `missing ${what}` }]);
+  return value;
+}

@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { openMemalign, resolveEmbedder, ConfigError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
+import { readConfig, findJudge, type CliConfig } from './config.ts';
+import { detectModel } from './detect-model.ts';
+
+/** Global flags every command accepts. */
+export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean }
+
+/** What a command needs from the outside world; tests inject their own streams and environment. */
+export interface CliIO {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdin: NodeJS.ReadableStream;
+  isTTY: boolean;
+}
+
+/**
+ * Resolves configuration, store and models for a command, and opens judges with the library's
+ * public API.
+ *
+ * @example
+ * const ctx = new CliContext(flags, io); const { ma } = await ctx.open('sql-review');
+ */
+export class CliContext {
+  readonly flags: GlobalFlags;
+  readonly io: CliIO;
+  readonly config: CliConfig;
+
+  constructor(flags: GlobalFlags, io: CliIO) {
+    this.flags = flags;
+    this.io = io;
+    this.config = readConfig(flags.config, io.cwd);
+  }
+
+  /** The SQLite file: --store, then the config, then `.memalign/memory.db`. */
+  get storePath(): string {
+    return this.flags.store ? resolve(this.io.cwd, this.flags.store) : this.config.store ?? join(this.io.cwd, '.memalign', 'memory.db');
+  }
+
+  async judge(ref: string): Promise<{ judge: JudgeDefinition; file: string }> {
+    return findJudge(ref, this.config, this.io.cwd);
+  }
+
+  /** Opens a judge with its memory. `needModel: false` for commands that never call a model. */
+  async open(ref: string, options: { needModel?: boolean; onEvent?: (e: MemalignEvent) => void; store?: string } = {}): Promise<{ ma: Memalign; judge: JudgeDefinition; model?: string }> {
+    const found = await this.judge(ref);
+    const model = options.needModel === false ? undefined : await this.model(found.judge);
+    // Without a model, the judge's own model string is not resolved either (no key needed).
+    const judge = options.needModel === false ? { ...found.judge, model: undefined, distillModel: undefined } : found.judge;
+    const embedderSpec = this.config.embedder ?? this.io.env.MEMALIGN_EMBEDDER;
+    const ma = await openMemalign({
+      judge, store: options.store ?? this.storePath, model,
+      distillModel: options.needModel === false ? undefined : this.config.distillModel, env: this.io.env,
+      embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: this.io.env }) : undefined,
+      onEvent: (e) => {
+        if (e.type === 'reembed') this.note(`Re-embedding ${e.count} examples: stored vectors are from ${e.from.join(', ')}, the embedder is now ${e.to}.`);
+        options.onEvent?.(e);
+      },
+    });
+    return { ma, judge, model };
+  }
+
+  /** The model to use: --model, the judge's, the config's, MEMALIGN_MODEL, then auto-detection. */
+  async model(judge: JudgeDefinition): Promise<string> {
+    const explicit = this.flags.model ?? judge.model ?? this.config.model ?? this.io.env.MEMALIGN_MODEL;
+    if (explicit) return explicit;
+    const found = await detectModel(this.io.env);
+    if (found) {
+      this.note(`Using ${found.model} (${found.why}). Set "model:" in the judge file or pass --model to choose.`);
+      return found.model;
+    }
+    throw new ConfigError(`No model configured for judge "${judge.name}". Pass --model (e.g. openai:gpt-4.1-mini), set "model:" in the judge file, set OPENAI_API_KEY or ANTHROPIC_API_KEY, run Ollama on localhost, or point MEMALIGN_LOCAL_MODEL at a GGUF file. "memalign doctor" shows what was found.`);
+  }
+
+  /** A human note on stderr (silent with --json or --quiet). */
+  note(text: string): void {
+    if (!this.flags.json && !this.flags.quiet) this.io.err(`${text}\n`);
+  }
+
+  /** Prints a result: JSON with --json, else the text. */
+  print(json: unknown, text: () => string): void {
+    this.io.out(this.flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+  }
+
+  // Pending feedback waits in a JSONL file beside the store until `memalign align` takes it.
+  pendingPath(judge: string): string {
+    return join(dirname(this.storePath), 'pending', `${judge}.jsonl`);
+  }
+
+  readPending(judge: string): Feedback[] {
+    const path = this.pendingPath(judge);
+    if (!existsSync(path)) return [];
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Feedback);
+  }
+
+  /** Replaces the pending list atomically (write a temp file, then rename). */
+  writePending(judge: string, items: Feedback[]): void {
+    const path = this.pendingPath(judge);
+    if (items.length === 0) { rmSync(path, { force: true }); return; }
+    mkdirSync(dirname(path), { recursive: true });
+    writeAtomic(path, items.map((f) => JSON.stringify(f)).join('\n') + '\n');
+  }
+}
+
+/**
+ * Writes a file so that readers see the old or the new content, never a half-written one.
+ *
+ * @example
+ * writeAtomic('memory.json', text);
+ */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,114 @@
+import { Command, CommanderError } from 'commander';
+import { MemalignError, ValidationError } from '../index.ts';
+import { CliContext, type CliIO, type GlobalFlags } from './context.ts';
+import { EXIT, exitCodeOf } from './exit-codes.ts';
+import { initCommand } from './commands/init.ts';
+import { judgeCommand } from './commands/judge.ts';
+import { feedbackAdd, feedbackImport, feedbackList, feedbackReview } from './commands/feedback.ts';
+import { alignCommand } from './commands/align.ts';
+import { memoryCommand } from './commands/memory.ts';
+import { forgetCommand } from './commands/forget.ts';
+import { evalCommand } from './commands/eval.ts';
+import { doctorCommand } from './commands/doctor.ts';
+
+/**
+ * Runs the `memalign` command line and returns its exit code (the process entry point below calls
+ * it with the real process; tests call it with their own streams).
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2), io);
+ */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('memalign')
+    .description('Build LLM judges aligned with your experts from a few natural-language feedback examples.')
+    .option('--store <path>', 'SQLite memory file (default: .memalign/memory.db, or "store" in memalign.config.yaml)')
+    .option('--model <model>', 'model, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, ollama:qwen3:8b, http://host:port/v1#model')
+    .option('--config <file>', 'project config (default: ./memalign.config.yaml)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--quiet', 'no progress or notes on stderr')
+    .option('--debug', 'show stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const act = (fn: (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void) => async (...args: unknown[]) => {
+    const ctx = new CliContext(program.opts<GlobalFlags>(), io);
+    const result = await fn(ctx, ...(args.slice(0, -1) as never[]));
+    if (typeof result === 'number') code = result;
+  };
+  const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+  program.command('init').argument('[name]', 'judge name', 'my-judge').description('write a commented judge file and a project config')
+    .option('--kind <kind>', 'boolean | categorical | numeric | pairwise', 'categorical')
+    .addHelpText('after', examples('memalign init support-quality', 'memalign init sql-review --kind boolean --model openai:gpt-4.1-mini'))
+    .action(act((ctx, name: string, o: { kind: string }) => initCommand(ctx, name, { kind: o.kind, model: ctx.flags.model })));
+
+  program.command('judge').argument('<judge>', 'judge name or file').argument('<records>', 'records file (.jsonl, .json or .csv)')
+    .description('judge records; resumable; writes verdicts with provenance, usage and cost')
+    .option('-o, --output <file>', 'verdicts file (default: <records>.verdicts.jsonl)').option('--format <format>', 'jsonl | csv')
+    .option('-c, --concurrency <n>', 'model calls in flight', '4').option('--map <mapping>', 'column mapping, e.g. inputs=question,outputs=answer').option('--limit <n>', 'judge only the first n records')
+    .addHelpText('after', examples('memalign judge sql-review records.jsonl', 'memalign judge sql-review answers.csv --map inputs=question,outputs=answer -o verdicts.csv -c 16'))
+    .action(act((ctx, j: string, f: string, o: { output?: string; format?: string; concurrency: string; map?: string; limit?: string }) => judgeCommand(ctx, j, f, o)));
+
+  const feedback = program.command('feedback').description('record expert feedback (queued until "memalign align")');
+  feedback.command('import').argument('<judge>').argument('<file>', 'JSONL, JSON, CSV, or an MLflow trace export').option('--map <mapping>', 'column mapping: inputs=…,outputs=…,value=…,rationale=…,id=…')
+    .option('--assessment <name>', 'MLflow: the human assessment name (default: the judge name)')
+    .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback import sql-review sheet.csv --map inputs=question,outputs=answer,value=label,rationale=comment', 'memalign feedback import sql-review traces.json --assessment correctness'))
+    .action(act((ctx, j: string, f: string, o: { map?: string; assessment?: string }) => feedbackImport(ctx, j, f, o)));
+  feedback.command('add').argument('<judge>').option('--record-id <id>').option('--inputs <text>').option('--outputs <text>').option('--expectations <text>')
+    .option('--value <value>').option('--rationale <text>').option('--author <name>').option('--id <id>', 'feedback id (default: derived from content)')
+    .addHelpText('after', examples('memalign feedback add sql-review --record-id q1 --inputs "Revenue by region?" --outputs "SELECT … FROM raw.sales" --value bad --rationale "Use finance.revenue_v."'))
+    .action(act((ctx, j: string, o: Parameters<typeof feedbackAdd>[2]) => feedbackAdd(ctx, j, o)));
+  feedback.command('review').argument('<judge>').argument('<verdicts>', 'a verdicts file from "memalign judge"').description('agree/disagree with verdicts interactively')
+    .addHelpText('after', examples('memalign feedback review sql-review records.verdicts.jsonl'))
+    .action(act((ctx, j: string, f: string) => feedbackReview(ctx, j, f)));
+  feedback.command('list').argument('<judge>').description('show pending feedback').action(act((ctx, j: string) => feedbackList(ctx, j)));
+
+  program.command('align').argument('<judge>').argument('[file]', 'also align on this feedback file').option('--map <mapping>', 'column mapping for the file')
+    .description('learn from pending feedback: distil guidelines, store examples; prints what changed')
+    .addHelpText('after', examples('memalign align sql-review', 'memalign align sql-review more-feedback.jsonl'))
+    .action(act((ctx, j: string, f: string | undefined, o: { map?: string }) => alignCommand(ctx, j, f, o)));
+
+  program.command('memory').argument('<action>', 'list | show | episodes | add | edit | pin | unpin | delete | log | export | import').argument('<judge>').argument('[args...]')
+    .option('--pin', 'with add: pin the new guideline').option('-o, --output <file>', 'with export: write to a file').option('--limit <n>', 'with log: entries')
+    .description('inspect and edit a judge\'s memory')
+    .addHelpText('after', examples('memalign memory list sql-review', 'memalign memory add sql-review "Never accept raw event tables for revenue." --pin', 'memalign memory edit sql-review g_1a2b3c "New wording"', 'memalign memory export sql-review -o memory.json', 'memalign memory import sql-review memory.json'))
+    .action(act((ctx, a: string, j: string, args: string[], o: { pin?: boolean; output?: string; limit?: string }) => memoryCommand(ctx, a, j, args, o)));
+
+  program.command('forget').argument('<judge>').requiredOption('--feedback <ids...>', 'feedback ids (space or comma separated)')
+    .description('forget feedback: its examples go, guidelines it supported are revised or removed')
+    .addHelpText('after', examples('memalign forget sql-review --feedback fb_1 fb_2'))
+    .action(act((ctx, j: string, o: { feedback: string[] }) => forgetCommand(ctx, j, o.feedback)));
+
+  program.command('eval').argument('<judge>').argument('<labelled>', 'records with expert values (feedback format)').option('--map <mapping>').option('--compare', 'also run the unaligned judge, side by side')
+    .option('-c, --concurrency <n>', 'model calls in flight', '4').description('agreement with the experts: exact match, kappa, CCC, confusion matrix')
+    .addHelpText('after', examples('memalign eval sql-review held-out.jsonl --compare'))
+    .action(act((ctx, j: string, f: string, o: { map?: string; compare?: boolean; concurrency: string }) => evalCommand(ctx, j, f, o)));
+
+  program.command('doctor').description('report runtime, configuration, store and the models memalign can reach').action(act((ctx) => doctorCommand(ctx)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    code = exitCodeOf(error);
+    const flags = program.opts<GlobalFlags>();
+    if (flags.json) io.out(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
+    else io.err(`${errorText(error)}\n`);
+    if (flags.debug && error instanceof Error) io.err(`${error.stack}\n`);
+  }
+  return code;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof MemalignError) return `memalign: ${error.message}`;
+  if (error instanceof Error) return `memalign: ${error.message}${error.name === 'CliError' ? '' : ' (run with --debug for details)'}`;
+  return `memalign: ${String(error)}`;
+}
+
+function errorJson(error: unknown): object {
+  if (error instanceof ValidationError) return { code: error.code, message: error.message, issues: error.issues };
+  if (error instanceof MemalignError) return { code: error.code, message: error.message };
+  return { code: 'unexpected_error', message: error instanceof Error ? error.message : String(error) };
+}
