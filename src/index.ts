@@ -37,7 +37,7 @@ export { recordText } from './recall/query-text.ts';
 
 export { readTable, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
 export { parseCsv, type CsvRow } from './io/csv.ts';
-export { parseMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';
+export { parseMapping, checkMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';
 
 export { exactMatch, cohensKappa, linCcc, confusionMatrix } from './eval/metrics.ts';
 export { agreementReport, formatReport, type AgreementReport, type LabelledResult } from './eval/agreement-report.ts';

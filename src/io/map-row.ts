@@ -29,6 +29,23 @@ export function parseMapping(text: string | undefined): Mapping {
   return out;
 }
 
+/**
+ * Checks that every column a mapping names exists in the rows (dotted paths into JSON rows count
+ * if present in at least one row), so a typo is reported instead of silently reading nothing.
+ *
+ * @example
+ * checkMapping(rows, parseMapping('value=label')); // throws: column "label" … is not in the file
+ */
+export function checkMapping(rows: TableRow[], mapping: Mapping): void {
+  const issues: Issue[] = [];
+  for (const [target, source] of Object.entries(mapping)) {
+    if (rows.some((r) => pick(r.data, source!) !== undefined)) continue;
+    const columns = Object.keys(rows[0]?.data ?? {});
+    issues.push({ file: rows[0]?.file, line: rows[0]?.line, path: '--map', message: `column "${source}" (from ${target}=${source}) is not in the file; its columns are: ${columns.join(', ')}` });
+  }
+  if (issues.length > 0) throw new ValidationError('column mapping', issues);
+}
+
 function pick(data: { [k: string]: unknown }, path: string): unknown {
   if (path in data) return data[path];
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as { [k: string]: unknown })[k] : undefined), data);

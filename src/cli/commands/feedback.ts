@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readTable, rowToFeedback, parseMapping, parseFeedback, checkValue, describeKind, ValidationError, type Feedback, type JudgeDefinition, type Issue } from '../../index.ts';
+import { readTable, rowToFeedback, parseMapping, checkMapping, parseFeedback, checkValue, describeKind, ValidationError, type Feedback, type JudgeDefinition, type Issue } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { fromMlflowTraces, isMlflowExport } from '../mlflow-import.ts';
 import type { VerdictLine } from './judge.ts';
@@ -36,6 +36,7 @@ export async function feedbackImport(ctx: CliContext, judgeRef: string, file: st
   } else {
     const mapping = parseMapping(options.map);
     const rows = await readTable(input);
+    checkMapping(rows, mapping);
     raw = rows.map((r) => rowToFeedback(r, mapping));
     sources = rows.map((r) => ({ file: r.file, line: r.line }));
   }
@@ -84,8 +85,15 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
     return ok;
   });
   if (issues.length > 0) throw new ValidationError(`verdicts file ${input}`, issues);
-  const rl = createInterface({ input: ctx.io.stdin, output: process.stderr, terminal: ctx.io.isTTY });
+  const rl = createInterface({ input: ctx.io.stdin, terminal: false });
+  // Lines are read through one buffered iterator, so answers piped in all at once are not lost.
+  const answers = rl[Symbol.asyncIterator]();
   const say = (t: string) => ctx.io.err(`${t}\n`);
+  const ask = async (prompt: string): Promise<string | null> => {
+    ctx.io.err(prompt);
+    const next = await answers.next();
+    return next.done ? null : String(next.value).trim();
+  };
   let queued = 0;
   try {
     for (const [i, { record, result }] of lines.entries()) {
@@ -93,20 +101,20 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
       say(`inputs:  ${short(record.inputs)}`);
       say(`outputs: ${short(record.outputs)}`);
       say(result.ok ? `verdict: ${JSON.stringify(result.value)} — ${result.rationale}` : `verdict: (error) ${result.error.message}`);
-      const answer = (await ask(rl, 'Agree? [y]es / [n]o / [s]kip / [q]uit: '))?.toLowerCase() ?? null;
+      const answer = (await ask('Agree? [y]es / [n]o / [s]kip / [q]uit: '))?.toLowerCase() ?? null;
       if (answer === null || answer.startsWith('q')) break;
       if (answer.startsWith('s') || answer === '') continue;
       let value: unknown = result.ok ? result.value : undefined;
       if (answer.startsWith('n') || !result.ok) {
         for (;;) {
-          const v = await ask(rl, `Right value (${describeKind(judge.output)}): `);
+          const v = await ask(`Right value (${describeKind(judge.output)}): `);
           if (v === null) break;
           const checked = checkValue(judge.output, v);
           if (checked.ok) { value = checked.value; break; }
           say(`  ${checked.message}`);
         }
       }
-      const why = await ask(rl, 'Why? (one or two sentences; Enter to skip): ');
+      const why = await ask('Why? (one or two sentences; Enter to skip): ');
       const [fb] = parseFeedback([{ record, value, rationale: why ?? undefined, author: ctx.io.env.USER }], judge.output);
       queue(ctx, judge, [fb]);
       queued += 1;
@@ -115,17 +123,6 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
     rl.close();
   }
   ctx.print({ judge: judge.name, queued }, () => `\nQueued ${queued} feedback. Run "memalign align ${judge.name}" to learn from them.`);
-}
-
-// Resolves null when the input ends (Ctrl-D, or the end of piped answers) instead of waiting forever.
-async function ask(rl: ReturnType<typeof createInterface>, prompt: string): Promise<string | null> {
-  const closed = new Promise<null>((resolve) => rl.once('close', () => resolve(null)));
-  try {
-    const answer = await Promise.race([rl.question(prompt), closed]);
-    return answer === null ? null : answer.trim();
-  } catch {
-    return null;
-  }
 }
 
 function short(v: unknown): string {

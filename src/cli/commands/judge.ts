@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { readTable, rowToRecord, parseMapping, parseRecord, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
+import { readTable, rowToRecord, parseMapping, checkMapping, parseRecord, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { writeAtomic } from '../context.ts';
 import { startProgress } from '../progress.ts';
@@ -26,6 +26,7 @@ export async function judgeCommand(ctx: CliContext, judgeRef: string, file: stri
   const mapping = parseMapping(options.map);
   const input = resolve(ctx.io.cwd, file);
   const rows = await readTable(input);
+  checkMapping(rows, mapping);
   const issues: Issue[] = [];
   const records: JudgedRecord[] = [];
   const seen = new Map<string, number>();

@@ -67,7 +67,9 @@ export function parseJudge(data: unknown, source: { file?: string; locate?: (pat
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      issues.push({ file: source.file, line: source.locate?.(path), path: formatPath(path), message: explain(issue) });
+      // An unknown key is best located at the key itself.
+      const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
+      issues.push({ file: source.file, line: source.locate?.(at), path: formatPath(path), message: explain(issue) });
     }
     throw new ValidationError(`judge definition${source.file ? ` in ${source.file}` : ''}`, issues);
   }

@@ -1,0 +1,150 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLoopbackServer, type LoopbackServer } from '../../src/testing/index.ts';
+
+// The built `memalign` binary, run as a user would, in a temp folder, against the loopback
+// OpenAI-compatible server over HTTP.
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memalign.js');
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+let dir: string;
+let server: LoopbackServer;
+
+function cli(args: string[], input = ''): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', MEMALIGN_MODEL: '', OLLAMA_HOST: 'http://127.0.0.1:9' };
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+const lines = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+before(async () => {
+  server = await startLoopbackServer();
+  dir = mkdtempSync(join(tmpdir(), 'memalign-e2e-'));
+  copyFileSync(join(EXAMPLES, 'feedback.jsonl'), join(dir, 'feedback.jsonl'));
+  copyFileSync(join(EXAMPLES, 'records.jsonl'), join(dir, 'records.jsonl'));
+});
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('init → judge → feedback import → align → judge again → eval → forget → export/import', async () => {
+  let r = await cli(['--model', `${server.url}#e2e`, 'init', 'sql', '--kind', 'categorical']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(existsSync(join(dir, 'judges', 'sql.yaml')));
+  assert.match(readFileSync(join(dir, 'judges', 'sql.yaml'), 'utf8'), /model: http:\/\/127\.0\.0\.1:\d+\/v1#e2e/);
+  assert.match(readFileSync(join(dir, 'memalign.config.yaml'), 'utf8'), /sql: judges\/sql\.yaml/);
+
+  r = await cli(['judge', 'sql', 'records.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Judged 3 records/);
+  const first = lines('records.verdicts.jsonl');
+  assert.deepEqual(first.map((l) => l.record.id), ['n1', 'n2', 'n3']);
+  assert.ok(first.every((l) => l.result.ok && l.result.provenance.memoryVersion === 0));
+
+  r = await cli(['feedback', 'import', 'sql', 'feedback.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(lines('.memalign/pending/sql.jsonl').length, 4);
+
+  server.reset();
+  r = await cli(['align', 'sql']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /→ memory version 1/);
+  assert.match(r.out, /\+ g_\w+ {2}Revenue must come from the certified view/);
+  assert.equal(server.stats().chat, 1, 'one batch, one distillation call');
+  assert.ok(!existsSync(join(dir, '.memalign/pending/sql.jsonl')), 'pending feedback is cleared after the commit');
+
+  r = await cli(['align', 'sql', 'feedback.jsonl']);
+  assert.match(r.out, /nothing changed .*no LLM call/);
+
+  r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'after.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  const after = lines('after.jsonl');
+  assert.ok(after.every((l) => l.result.provenance.memoryVersion === 1 && l.result.provenance.episodes.length === 4));
+  assert.equal(after[0].result.value, 'bad', 'n1 (raw tables) follows the expert on q1');
+
+  r = await cli(['--json', 'eval', 'sql', 'feedback.jsonl', '--compare']);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out) as Record<string, { exactMatch: number; n: number }>;
+  assert.equal(report.aligned.n, 4);
+  assert.equal(report.aligned.exactMatch, 1, 'the aligned judge agrees on the examples it was given');
+  assert.ok(report.unaligned.exactMatch < 1);
+
+  r = await cli(['--json', 'memory', 'list', 'sql']);
+  const listed = JSON.parse(r.out) as { guidelines: { id: string; text: string }[] };
+  assert.equal(listed.guidelines.length, 4);
+
+  r = await cli(['forget', 'sql', '--feedback', 'fb1']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /- g_\w+ {2}Revenue must come from the certified view/);
+
+  r = await cli(['memory', 'export', 'sql', '-o', 'mem.json']);
+  assert.equal(r.code, 0, r.err);
+  const exported = JSON.parse(readFileSync(join(dir, 'mem.json'), 'utf8'));
+  assert.equal(exported.memoryVersion, 2, 'versions: align = 1, forget = 2');
+  r = await cli(['--store', 'other.db', 'memory', 'import', 'sql', 'mem.json']);
+  assert.equal(r.code, 0, r.err);
+  r = await cli(['--store', 'other.db', '--json', 'memory', 'list', 'sql']);
+  assert.deepEqual((JSON.parse(r.out) as typeof listed).guidelines.map((g) => g.text).sort(), exported.guidelines.map((g: { text: string }) => g.text).sort());
+
+  r = await cli(['memory', 'log', 'sql']);
+  assert.match(r.out, /v1 .*guideline\.add/);
+  assert.match(r.out, /v2 .*guideline\.delete .*\[forget: 1 feedback\]/);
+});
+
+test('an interrupted or failing run resumes without judging a record twice', async () => {
+  server.setOptions({ faults: [{ endpoint: 'chat', kind: 'status', status: 500, match: (b) => JSON.stringify(b).includes('Churn rate in April') }] });
+  let r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'resume.jsonl']);
+  assert.equal(r.code, 9, 'some records failed');
+  assert.match(r.out, /errors: 1/);
+  server.setOptions({ faults: [] });
+  server.reset();
+  r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'resume.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /Resuming: 2 of 3 records already judged/);
+  assert.equal(server.stats().chat, 1, 'only the failed record is judged again');
+  const final = lines('resume.jsonl');
+  assert.deepEqual(final.map((l) => [l.record.id, l.result.ok]), [['n1', true], ['n2', true], ['n3', true]]);
+});
+
+test('CSV in and out, with a column mapping', async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'sheet.csv'), 'question,answer\n"Revenue, by region","SELECT * FROM raw.sales"\nActive users,"SELECT 1"\n');
+  const r = await cli(['judge', 'sql', 'sheet.csv', '--map', 'inputs=question,outputs=answer', '-o', 'sheet.verdicts.csv']);
+  assert.equal(r.code, 0, r.err);
+  const csv = readFileSync(join(dir, 'sheet.verdicts.csv'), 'utf8').split('\r\n');
+  assert.equal(csv[0], 'id,value,rationale,error,memory_version,guidelines,episodes,input_tokens,output_tokens,cost_usd,latency_ms');
+  assert.equal(csv.filter(Boolean).length, 3);
+  assert.ok(!existsSync(join(dir, 'sheet.verdicts.csv.progress.jsonl')));
+});
+
+test('interactive review turns answers into pending feedback', async () => {
+  const r = await cli(['feedback', 'review', 'sql', 'records.verdicts.jsonl'], 'n\nbad\nRaw tables are never acceptable.\ny\nCorrect certified view.\nq\n');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Queued 2 feedback/);
+  const pending = lines('.memalign/pending/sql.jsonl');
+  assert.deepEqual(pending.map((f) => [f.record.id, f.value, f.rationale]), [['n1', 'bad', 'Raw tables are never acceptable.'], ['n2', 'good', 'Correct certified view.']]);
+});
+
+test('every command has help with examples; doctor reports what it found', async () => {
+  for (const cmd of [['init'], ['judge'], ['feedback', 'import'], ['feedback', 'review'], ['align'], ['memory'], ['forget'], ['eval']]) {
+    const r = await cli([...cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Examples:\n {2}\$ memalign /, cmd.join(' '));
+  }
+  const r = await cli(['--json', 'doctor']);
+  const checks = JSON.parse(r.out) as { name: string; ok: boolean; detail: string }[];
+  assert.ok(checks.find((c) => c.name === 'node:sqlite')!.ok);
+  assert.match(checks.find((c) => c.name === 'ollama')!.detail, /no server/);
+});
