@@ -41,3 +41,7 @@ export { parseMapping, checkMapping, rowToFeedback, rowToRecord, type Mapping } 
 
 export { exactMatch, cohensKappa, linCcc, confusionMatrix } from './eval/metrics.ts';
 export { agreementReport, formatReport, type AgreementReport, type LabelledResult } from './eval/agreement-report.ts';
+
+export { llamaCppChatModel, type LlamaCppModelOptions } from './local/llama-cpp-model.ts';
+export { llamaCppEmbedder } from './local/llama-cpp-embedder.ts';
+export { readGgufMetadata } from './local/gguf-header.ts';

@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { openMemalign, resolveEmbedder, ConfigError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
 import { readConfig, findJudge, type CliConfig } from './config.ts';
 import { detectModel } from './detect-model.ts';
+import { DEFAULT_LOCAL_MODEL_URL, downloadModel, modelCacheDir } from './local-model.ts';
+import { createInterface } from 'node:readline';
 
 /** Global flags every command accepts. */
 export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean }
@@ -72,7 +74,14 @@ export class CliContext {
       this.note(`Using ${found.model} (${found.why}). Set "model:" in the judge file or pass --model to choose.`);
       return found.model;
     }
-    throw new ConfigError(`No model configured for judge "${judge.name}". Pass --model (e.g. openai:gpt-4.1-mini), set "model:" in the judge file, set OPENAI_API_KEY or ANTHROPIC_API_KEY, run Ollama on localhost, or point MEMALIGN_LOCAL_MODEL at a GGUF file. "memalign doctor" shows what was found.`);
+    if (this.io.isTTY && !this.flags.json) {
+      const url = this.io.env.MEMALIGN_LOCAL_MODEL_URL ?? DEFAULT_LOCAL_MODEL_URL;
+      if (await confirm(this.io, `No model is configured. Download a small local model (${url.split('/').pop()}, about 0.4 GB) into ${modelCacheDir(this.io.env)}? [y/N] `)) {
+        const path = await downloadModel(url, { env: this.io.env, isTTY: this.io.isTTY, write: this.io.err });
+        return `llama-cpp:${path}`;
+      }
+    }
+    throw new ConfigError(`No model configured for judge "${judge.name}". Pass --model (e.g. openai:gpt-4.1-mini), set "model:" in the judge file, set OPENAI_API_KEY or ANTHROPIC_API_KEY, run Ollama on localhost, point MEMALIGN_LOCAL_MODEL at a GGUF file, or run "memalign model pull" for a small local model. "memalign doctor" shows what was found.`);
   }
 
   /** A human note on stderr (silent with --json or --quiet). */
@@ -115,4 +124,12 @@ export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+async function confirm(io: CliIO, question: string): Promise<boolean> {
+  io.err(question);
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  const next = await rl[Symbol.asyncIterator]().next();
+  rl.close();
+  return !next.done && /^y(es)?$/i.test(String(next.value).trim());
 }

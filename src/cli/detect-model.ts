@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelCacheDir } from './local-model.ts';
 
 /** A model found without configuration, and why it was chosen. */
 export interface DetectedModel { model: string; why: string }
 
 /**
  * Zero-config model discovery, in order: an OpenAI key, an Anthropic key, a local GGUF file
- * (MEMALIGN_LOCAL_MODEL), an Ollama server on localhost with at least one model.
+ * (MEMALIGN_LOCAL_MODEL, then the download cache), an Ollama server on localhost with a model.
  *
  * @example
  * const found = await detectModel(process.env); // { model: 'openai:gpt-4.1-mini', why: 'OPENAI_API_KEY is set' }
@@ -14,6 +16,8 @@ export async function detectModel(env: Record<string, string | undefined>, fetch
   if (env.OPENAI_API_KEY) return { model: 'openai:gpt-4.1-mini', why: 'OPENAI_API_KEY is set' };
   if (env.ANTHROPIC_API_KEY) return { model: 'anthropic:claude-haiku-4-5', why: 'ANTHROPIC_API_KEY is set' };
   if (env.MEMALIGN_LOCAL_MODEL && existsSync(env.MEMALIGN_LOCAL_MODEL)) return { model: `llama-cpp:${env.MEMALIGN_LOCAL_MODEL}`, why: 'MEMALIGN_LOCAL_MODEL points at a GGUF file' };
+  const cached = cachedModels(env);
+  if (cached.length > 0) return { model: `llama-cpp:${cached[0]}`, why: 'a local model was downloaded with "memalign model pull"' };
   const ollama = await ollamaModels(env, fetchFn);
   if (ollama.length > 0) return { model: `ollama:${ollama[0]}`, why: 'an Ollama server answers on localhost' };
   return undefined;
@@ -37,4 +41,11 @@ export async function ollamaModels(env: Record<string, string | undefined>, fetc
   } catch {
     return [];
   }
+}
+
+/** GGUF files in the model cache, newest name first. */
+export function cachedModels(env: Record<string, string | undefined>): string[] {
+  const dir = modelCacheDir(env);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.gguf')).sort().map((f) => join(dir, f));
 }

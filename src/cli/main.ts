@@ -10,6 +10,7 @@ import { memoryCommand } from './commands/memory.ts';
 import { forgetCommand } from './commands/forget.ts';
 import { evalCommand } from './commands/eval.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { modelPull } from './commands/model.ts';
 
 /**
  * Runs the `memalign` command line and returns its exit code (the process entry point below calls
@@ -85,6 +86,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('-c, --concurrency <n>', 'model calls in flight', '4').description('agreement with the experts: exact match, kappa, CCC, confusion matrix')
     .addHelpText('after', examples('memalign eval sql-review held-out.jsonl --compare'))
     .action(act((ctx, j: string, f: string, o: { map?: string; compare?: boolean; concurrency: string }) => evalCommand(ctx, j, f, o)));
+
+  const model = program.command('model').description('local GGUF models (node-llama-cpp)');
+  model.command('pull').argument('[url]', 'a GGUF file URL (default: a small instruct model; MEMALIGN_LOCAL_MODEL_URL overrides)')
+    .description('download a local model into the cache (MEMALIGN_CACHE or ~/.cache/memalign/models)')
+    .addHelpText('after', examples('memalign model pull', 'memalign model pull https://example.org/models/my-model.gguf'))
+    .action(act((ctx, url: string | undefined) => modelPull(ctx, url)));
 
   program.command('doctor').description('report runtime, configuration, store and the models memalign can reach').action(act((ctx) => doctorCommand(ctx)));
 

@@ -2,10 +2,12 @@ import type { Embedder } from './embedder.ts';
 import { hashedEmbedder } from './hashed-embedder.ts';
 import { aiSdkEmbedder } from './ai-sdk-embedder.ts';
 import { resolveProvider, type ResolveOptions } from '../model/resolve-model.ts';
+import { llamaCppEmbedder } from '../local/llama-cpp-embedder.ts';
 
 /**
  * Resolves an embedder string: `hashed` (the offline default), or a provider model such as
- * `openai:text-embedding-3-small`, `ollama:nomic-embed-text`, `http://host:port/v1#model`.
+ * `openai:text-embedding-3-small`, `ollama:nomic-embed-text`, `http://host:port/v1#model`, or a local
+ * GGUF file as `llama-cpp:/path/model.gguf`.
  * `dimensions` (default 512, as the reference) is requested from providers that support it.
  *
  * @example
@@ -16,6 +18,7 @@ export function resolveEmbedder(spec: string, options: ResolveOptions & { dimens
     const d = Number(spec.split(':')[1]) || options.dimensions;
     return hashedEmbedder(d ? { dimension: d } : {});
   }
+  if (spec.startsWith('llama-cpp:')) return llamaCppEmbedder({ modelPath: spec.slice('llama-cpp:'.length) });
   const dimension = options.dimensions ?? 512;
   const p = resolveProvider(spec, options);
   const provider = p.id.split(':')[0];

@@ -5,6 +5,7 @@ import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { ChatModel } from './chat-model.ts';
 import { aiSdkChatModel } from './ai-sdk-model.ts';
 import { ConfigError } from '../core/errors.ts';
+import { llamaCppChatModel } from '../local/llama-cpp-model.ts';
 
 /** Options of `resolveModel`. */
 export interface ResolveOptions {
@@ -14,7 +15,7 @@ export interface ResolveOptions {
   fetch?: typeof fetch;
 }
 
-export const MODEL_PREFIXES = ['openai', 'anthropic', 'ollama', 'openai-compatible', 'http(s)://…#model'];
+export const MODEL_PREFIXES = ['openai', 'anthropic', 'ollama', 'openai-compatible', 'llama-cpp (a local GGUF path)', 'http(s)://…#model'];
 
 /** A provider's language and embedding model factories, resolved from a model string. */
 export interface ResolvedProvider {
@@ -77,6 +78,10 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
  * const model = resolveModel('openai:gpt-4.1-mini'); // needs OPENAI_API_KEY
  */
 export function resolveModel(spec: string, options: ResolveOptions = {}): ChatModel {
+  if (spec.startsWith('llama-cpp:')) {
+    const threads = Number((options.env ?? process.env).MEMALIGN_LLAMA_THREADS) || undefined;
+    return llamaCppChatModel({ modelPath: spec.slice('llama-cpp:'.length), threads });
+  }
   const p = resolveProvider(spec, options);
   return aiSdkChatModel(p.language(), { id: p.id, keyVariable: p.keyVariable });
 }

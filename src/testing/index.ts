@@ -6,3 +6,4 @@ export { mockChatModel, providerFailure, type MockChatModel, type MockChatModelO
 export { mockRespond } from './mock-responder.ts';
 export { startLoopbackServer, type LoopbackServer, type LoopbackOptions, type Fault, type ChatCompletionRequest, type RecordedRequest } from './loopback-server.ts';
 export { instanceOfSchema } from './schema-instance.ts';
+export { writeTinyGguf, type TinyGgufOptions } from './tiny-gguf.ts';

@@ -148,3 +148,45 @@ test('every command has help with examples; doctor reports what it found', async
   assert.ok(checks.find((c) => c.name === 'node:sqlite')!.ok);
   assert.match(checks.find((c) => c.name === 'ollama')!.detail, /no server/);
 });
+
+test('zero-config: "model pull" caches a GGUF over HTTP, then judging needs no configuration', async () => {
+  const { createServer } = await import('node:http');
+  const { writeTinyGguf } = await import('../../src/testing/index.ts');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const gguf = readFileSync(writeTinyGguf(join(dir, 'served', 'tiny-instruct.gguf'), { seed: 3 }));
+  const files = createServer((req, res) => {
+    if (req.url !== '/models/tiny-instruct.gguf') { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-length': String(gguf.length) }).end(gguf);
+  });
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(files.address() as { port: number }).port}/models/tiny-instruct.gguf`;
+  const cache = join(dir, 'cache');
+  const local = join(dir, 'local');
+  mkdirSync(local, { recursive: true });
+  writeFileSync(join(local, 'j.yaml'), 'name: j\ninstructions: Is {{ outputs }} right for {{ inputs }}?\noutput: { type: categorical, labels: [good, bad] }\n');
+  writeFileSync(join(local, 'r.jsonl'), '{"id": "1", "inputs": "q", "outputs": "a"}\n');
+  const inLocal = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    const env = { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', MEMALIGN_MODEL: '', OLLAMA_HOST: 'http://127.0.0.1:9', MEMALIGN_CACHE: cache };
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: local, env });
+    let out = ''; let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+  try {
+    let r = await inLocal(['judge', 'j.yaml', 'r.jsonl']);
+    assert.equal(r.code, 4, 'without any model: a configuration error that says what to do');
+    assert.match(r.err, /memalign model pull/);
+    r = await inLocal(['model', 'pull', url]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Model ready: .*cache\/models\/tiny-instruct\.gguf/);
+    r = await inLocal(['judge', 'j.yaml', 'r.jsonl']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /Using llama-cpp:.*tiny-instruct\.gguf \(a local model was downloaded/);
+    const [line] = readFileSync(join(local, 'r.verdicts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(line.result.ok, true);
+    assert.ok(['good', 'bad'].includes(line.result.value));
+  } finally {
+    files.close();
+  }
+});

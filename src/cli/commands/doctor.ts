@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { CliContext } from '../context.ts';
-import { detectModel, ollamaModels } from '../detect-model.ts';
+import { detectModel, ollamaModels, cachedModels } from '../detect-model.ts';
+import { modelCacheDir } from '../local-model.ts';
 
 /**
  * `memalign doctor`: what memalign found — runtime, store, configuration, judges, providers.
@@ -28,6 +29,7 @@ export async function doctorCommand(ctx: CliContext): Promise<void> {
     { name: 'ANTHROPIC_API_KEY', ok: true, detail: env.ANTHROPIC_API_KEY ? 'set' : 'not set' },
     { name: 'ollama', ok: true, detail: ollama.length ? `answers on localhost: ${ollama.join(', ')}` : 'no server on localhost' },
     { name: 'node-llama-cpp', ok: true, detail: llamaCpp ? `installed (${llamaCpp})` : 'not installed (optional: local GGUF models)' },
+    { name: 'model cache', ok: true, detail: `${modelCacheDir(env)}: ${cachedModels(env).map((p) => p.split('/').pop()).join(', ') || 'empty ("memalign model pull" downloads a small model)'}` },
     { name: 'MEMALIGN_LOCAL_MODEL', ok: true, detail: env.MEMALIGN_LOCAL_MODEL ? `${env.MEMALIGN_LOCAL_MODEL}${existsSync(env.MEMALIGN_LOCAL_MODEL) ? '' : ' (file missing!)'}` : 'not set' },
     { name: 'model', ok: Boolean(ctx.flags.model ?? ctx.config.model ?? env.MEMALIGN_MODEL ?? detected), detail: ctx.flags.model ?? ctx.config.model ?? env.MEMALIGN_MODEL ?? (detected ? `${detected.model} (${detected.why})` : 'none found: set a key, run Ollama, or pass --model') },
   ];
