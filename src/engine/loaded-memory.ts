@@ -25,7 +25,6 @@ export class LoadedMemory {
   private readonly store: MemoryStore;
   private readonly embedder: Embedder;
   private readonly onEvent: (e: MemalignEvent) => void;
-  private readonly vectors = new Map<string, Float32Array>();
 
   constructor(judge: string, store: MemoryStore, embedder: Embedder, onEvent: (e: MemalignEvent) => void) {
     this.judge = judge;
@@ -40,11 +39,9 @@ export class LoadedMemory {
     const { state, vectors } = await this.store.load(this.judge);
     const stale = [...state.episodes.values()].filter((e) => vectors.get(e.id)?.embedderId !== this.embedder.id);
     if (stale.length > 0) await this.reembed(stale, vectors);
-    this.vectors.clear();
-    for (const [id, v] of vectors) this.vectors.set(id, v.vector);
     this.state = state;
     // Labels come from the store's column: building the index must not parse every episode.
-    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: this.vectors.get(e.id)!, label: vectors.get(e.id)?.label })),
+    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: vectors.get(e.id)!.vector, label: vectors.get(e.id)?.label })),
       { dimension: this.embedder.dimension, embedderId: this.embedder.id });
     return state;
   }
@@ -52,7 +49,7 @@ export class LoadedMemory {
   /** The stored vector of an episode, if it is in the current space and its text is unchanged. */
   vectorFor(episode: Episode): Float32Array | undefined {
     const old = this.state?.episodes.get(episode.id);
-    return old && old.text === episode.text ? this.vectors.get(episode.id) : undefined;
+    return old && old.text === episode.text ? this.index?.vectorOf(episode.id) : undefined;
   }
 
   /** Applies operations that were just committed as `version`, updating the index incrementally. */
@@ -61,8 +58,8 @@ export class LoadedMemory {
     const removed: string[] = [];
     const added: IndexedEpisode[] = [];
     for (const op of ops) {
-      if (op.op === 'episode.delete') { removed.push(op.id); this.vectors.delete(op.id); }
-      if (op.op === 'episode.put' && op.vector) { added.push(this.indexed(op.episode, op.vector)); this.vectors.set(op.episode.id, op.vector); }
+      if (op.op === 'episode.delete') removed.push(op.id);
+      if (op.op === 'episode.put' && op.vector) added.push(this.indexed(op.episode, op.vector));
     }
     this.state = applyToState(this.state, ops, version);
     if (removed.length > 0) this.index.remove(removed);

@@ -15,7 +15,7 @@ export class Bm25Index {
   private postings: Posting[] = [];
   private readonly slots = new Map<string, number>();
   private ids: (string | undefined)[] = [];
-  private docTerms: (Int32Array | undefined)[] = [];
+  private docTerms: (number[] | undefined)[] = [];
   private lengths = new Float32Array(1024);
   private free: number[] = [];
   private totalLength = 0;
@@ -28,9 +28,9 @@ export class Bm25Index {
 
   upsert(id: string, text: string): void {
     this.remove(id);
-    const tokens = tokenize(text);
     // Count term frequencies with reusable per-term scratch arrays: no Map per document.
     const unique: number[] = [];
+    const tokens = tokenize(text);
     for (const t of tokens) {
       let tid = this.termIds.get(t);
       if (tid === undefined) { tid = this.postings.length; this.termIds.set(t, tid); this.postings.push(new Posting()); }
@@ -38,6 +38,7 @@ export class Bm25Index {
       if (this.tf[tid] === 0) unique.push(tid);
       this.tf[tid] += 1;
     }
+    const length = tokens.length;
     const slot = this.free.pop() ?? this.ids.length;
     if (slot === this.ids.length) { this.ids.push(undefined); this.docTerms.push(undefined); }
     if (slot >= this.lengths.length) {
@@ -48,11 +49,10 @@ export class Bm25Index {
     }
     this.ids[slot] = id;
     this.slots.set(id, slot);
-    const terms = Int32Array.from(unique);
     for (const tid of unique) { this.postings[tid].add(slot, this.tf[tid]); this.tf[tid] = 0; }
-    this.docTerms[slot] = terms;
-    this.lengths[slot] = tokens.length;
-    this.totalLength += tokens.length;
+    this.docTerms[slot] = unique;
+    this.lengths[slot] = length;
+    this.totalLength += length;
   }
 
   private growScratch(tid: number): void {
@@ -104,30 +104,27 @@ export class Bm25Index {
   }
 }
 
-/** One term's postings: parallel growable arrays of document slots and term frequencies. */
+/** One term's postings: parallel arrays of document slots and term frequencies (small integers). */
 class Posting {
-  docs = new Int32Array(4);
-  tfs = new Uint16Array(4);
-  size = 0;
+  docs: number[] = [];
+  tfs: number[] = [];
+  get size(): number {
+    return this.docs.length;
+  }
 
   add(slot: number, tf: number): void {
-    if (this.size === this.docs.length) {
-      const docs = new Int32Array(this.size * 2); docs.set(this.docs); this.docs = docs;
-      const tfs = new Uint16Array(this.size * 2); tfs.set(this.tfs); this.tfs = tfs;
-    }
-    this.docs[this.size] = slot;
-    this.tfs[this.size] = Math.min(tf, 65535);
-    this.size += 1;
+    this.docs.push(slot);
+    this.tfs.push(tf);
   }
 
   remove(slot: number): void {
-    for (let i = 0; i < this.size; i++) {
-      if (this.docs[i] !== slot) continue;
-      this.size -= 1;
-      this.docs[i] = this.docs[this.size];
-      this.tfs[i] = this.tfs[this.size];
-      return;
-    }
+    const i = this.docs.indexOf(slot);
+    if (i < 0) return;
+    const last = this.docs.length - 1;
+    this.docs[i] = this.docs[last];
+    this.tfs[i] = this.tfs[last];
+    this.docs.pop();
+    this.tfs.pop();
   }
 }
 

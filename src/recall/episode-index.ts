@@ -67,6 +67,11 @@ export class EpisodeIndex {
     }
   }
 
+  /** A copy of an episode's stored vector (undefined when absent). */
+  vectorOf(id: string): Float32Array | undefined {
+    return this.vectors.vectorOf(id);
+  }
+
   remove(ids: string[]): void {
     for (const id of ids) {
       this.vectors.remove(id);

@@ -91,6 +91,14 @@ export class VectorIndex {
     return top.sorted();
   }
 
+  /** A copy of a stored vector. */
+  vectorOf(id: string): Float32Array | undefined {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return undefined;
+    const start = this.rowsAt + slot * this.dimension;
+    return this.view.slice(start, start + this.dimension);
+  }
+
   /** Cosine similarity of a stored vector and a query. */
   similarity(id: string, query: Float32Array): number {
     const slot = this.slots.get(id);

@@ -57,10 +57,20 @@ class SqliteStore implements MemoryStore {
       const f = JSON.parse(r.data as string) as Feedback;
       state.feedback.set(f.id, f);
     }
+    // Vectors are copied into one contiguous array (views per episode): one allocation instead of
+    // one small buffer per row, which matters for load time and garbage collection at 100k.
+    const sizes = this.db.prepare('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
+    const all = new Float32Array((Number(sizes.n) * Number(sizes.bytes ?? 0)) / 4);
+    let at = 0;
     for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
       const e = lazyEpisode(r.id as string, r.text as string, r.data as string);
       state.episodes.set(e.id, e);
-      if (r.vector && r.embedder) vectors.set(e.id, { id: e.id, vector: toFloat32(r.vector as Uint8Array), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
+      if (r.vector && r.embedder) {
+        const v = toFloat32(r.vector as Uint8Array);
+        all.set(v, at);
+        vectors.set(e.id, { id: e.id, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
+        at += v.length;
+      }
     }
     for (const r of this.db.prepare('SELECT data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
       const g = JSON.parse(r.data as string) as Guideline;
