@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openMemalign, resolveModel, type ChatModel } from '../src/index.ts';
+import { openMemalign, resolveModel } from '../src/index.ts';
+import { timedModel } from '../src/bench/index.ts';
 import { startLoopbackServer } from '../src/testing/index.ts';
 import { writeSection, machineLine, median, ROOT } from './lib/benchmarks-md.ts';
 
@@ -25,23 +26,6 @@ const pool = nq.flatMap((r, i) => systems.filter((s) => typeof r[`answer_${s}`] 
   rationale: r[`judge_${s}`] === true ? `The answer agrees with the gold answer "${r.golden_answer}".` : `The answer does not give the gold answer "${r.golden_answer}".`,
 })));
 
-/** Records the intervals during which at least one provider call is in flight. */
-function timed(model: ChatModel) {
-  let inFlight = 0;
-  let since = 0;
-  let waiting = 0;
-  return {
-    waitingMs: () => waiting,
-    model: {
-      id: model.id,
-      async generate(req: Parameters<ChatModel['generate']>[0]) {
-        if (inFlight++ === 0) since = performance.now();
-        try { return await model.generate(req); } finally { if (--inFlight === 0) waiting += performance.now() - since; }
-      },
-    } satisfies ChatModel,
-  };
-}
-
 const server = await startLoopbackServer({ latency: { fixedMs: latencyMs } });
 const judge = { name: 'nq-correctness', instructions: 'Is {{ outputs }} a correct answer to {{ inputs }}, given the gold answer {{ expectations }}?', output: 'boolean' };
 const results: string[] = [];
@@ -54,7 +38,7 @@ try {
     let calls = 0; let rounds = 0; let embedRequests = 0; let llmRequests = 0;
     for (let run = 0; run < runs; run++) {
       const path = join(dir, `n${n}-r${run}.db`);
-      const t = timed(resolveModel(`${server.url}#bench`));
+      const t = timedModel(resolveModel(`${server.url}#bench`));
       const ma = await openMemalign({ judge, model: t.model, store: path, retries: 0 });
       server.reset();
       const start = performance.now();

@@ -23,7 +23,7 @@ export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
 export { aiSdkChatModel } from './model/ai-sdk-model.ts';
-export { resolveModel } from './model/resolve-model.ts';
+export { resolveModel, modelIdOf } from './model/resolve-model.ts';
 export { costOf, type PriceOverrides } from './model/pricing.ts';
 export { withRetry } from './model/retry.ts';
 
@@ -45,3 +45,4 @@ export { agreementReport, formatReport, type AgreementReport, type LabelledResul
 export { llamaCppChatModel, type LlamaCppModelOptions } from './local/llama-cpp-model.ts';
 export { llamaCppEmbedder } from './local/llama-cpp-embedder.ts';
 export { readGgufMetadata } from './local/gguf-header.ts';
+export { recordingModel, replayModel, requestKey } from './model/cassette.ts';

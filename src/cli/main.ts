@@ -11,6 +11,7 @@ import { forgetCommand } from './commands/forget.ts';
 import { evalCommand } from './commands/eval.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { modelPull } from './commands/model.ts';
+import { benchQuality, benchSpeed } from './commands/bench.ts';
 
 /**
  * Runs the `memalign` command line and returns its exit code (the process entry point below calls
@@ -92,6 +93,23 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .description('download a local model into the cache (MEMALIGN_CACHE or ~/.cache/memalign/models)')
     .addHelpText('after', examples('memalign model pull', 'memalign model pull https://example.org/models/my-model.gguf'))
     .action(act((ctx, url: string | undefined) => modelPull(ctx, url)));
+
+  const bench = program.command('bench').description('benchmarks: the MemAlign quality protocol, and speed');
+  bench.command('quality').description('run the MemAlign protocol on the shared datasets, methods side by side (needs --model or --replay)')
+    .option('--datasets <names>', 'comma-separated (default: all)').option('--methods <names>', 'comma-separated (default: all)')
+    .option('--seeds <n>', 'number of seeds', '3').option('--shards <sizes>', 'training shard sizes', '0,2,5,10,20,50')
+    .option('--train-size <n>', 'training examples per split', '50').option('--test-limit <n>', 'test rows per dataset and seed', '100')
+    .option('-c, --concurrency <n>', 'model calls in flight', '8').option('--out <dir>', 'output folder', 'bench-results')
+    .option('--record <cassette>', 'record every model answer (JSONL) for offline replay').option('--replay <cassette>', 'replay a recorded run; no provider is called')
+    .option('--data <dir>', 'datasets folder (default: ../shared/datasets or MEMALIGN_DATASETS)')
+    .addHelpText('after', examples('memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --record runs/cassette.jsonl', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --replay runs/cassette.jsonl'))
+    .action(act((ctx, o: Parameters<typeof benchQuality>[1]) => benchQuality(ctx, o)));
+  bench.command('speed').description('alignment and judging speed against the loopback server with a latency model')
+    .option('--latency-ms <ms>', 'fixed latency per call', '300').option('--per-token-ms <ms>', 'latency per output token', '0')
+    .option('--sizes <list>', 'feedback sizes', '10,50,200,1000,5000').option('-c, --concurrency <list>', 'judging concurrency levels', '1,4,16,64')
+    .option('--judged <n>', 'records judged per level', '256').option('--data <dir>', 'datasets folder')
+    .addHelpText('after', examples('memalign bench speed', 'memalign bench speed --latency-ms 800 --per-token-ms 5 --sizes 50,1000'))
+    .action(act((ctx, o: Parameters<typeof benchSpeed>[1]) => benchSpeed(ctx, o)));
 
   program.command('doctor').description('report runtime, configuration, store and the models memalign can reach').action(act((ctx) => doctorCommand(ctx)));
 

@@ -35,6 +35,8 @@ export interface MemorySettings {
   mmrLambda: number;
   /** Spread the k examples across labels when possible. */
   balanceLabels: boolean;
+  /** `similar` (the method) or `random`: k reproducibly random examples (the few-shot baseline). */
+  recall: 'similar' | 'random';
 }
 
 /** A judge: data, not code (DESIGN.md §4). */

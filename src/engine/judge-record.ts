@@ -7,6 +7,7 @@ import { rankGuidelines, selectWorkingMemory } from '../core/prompt/working-memo
 import { verdictSchema } from '../core/judge/output-kind.ts';
 import { parseVerdict } from '../core/judge/parse-verdict.ts';
 import { estimateTokens } from '../core/text/tokens.ts';
+import { contentHash } from '../core/text/hash.ts';
 import { InvalidOutputError, MemalignError } from '../core/errors.ts';
 import { UsageTally } from './usage.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
@@ -27,9 +28,9 @@ export interface WorkingMemory {
  */
 export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState, index: EpisodeIndex | undefined, record: JudgedRecord, query: { text: string; vector: Float32Array | null }): WorkingMemory {
   const m = judge.memory;
-  const hits = m.episodic && m.k > 0 && index && index.size > 0
-    ? index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels })
-    : [];
+  const hits = !m.episodic || m.k <= 0 || !index || index.size === 0 ? []
+    : m.recall === 'random' ? randomEpisodes(state, record.id, m.k)
+    : index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels });
   const exampleFieldTokens = Math.max(16, Math.floor(m.fieldTokens / 4));
   const recalled = hits.flatMap((h, i) => {
     const episode = state.episodes.get(h.id);
@@ -83,6 +84,13 @@ export async function callJudge(judge: JudgeDefinition, model: ChatModel, record
     const e = error instanceof MemalignError ? error : new MemalignError('unexpected_error', (error as Error)?.message ?? String(error));
     return { ok: false, recordId, error: { code: e.code, message: e.message, retryable: e.isRetryable }, usage: tally.usage(), latencyMs: round(options.now() - options.started) };
   }
+}
+
+// The few-shot baseline: k episodes in an order fixed by hashing (record, episode), so a rerun
+// picks the same "random" examples.
+function randomEpisodes(state: MemoryState, recordId: string, k: number): { id: string; score: number }[] {
+  return [...state.episodes.keys()].map((id) => ({ id, key: contentHash(`${recordId}\n${id}`, 8) }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1)).slice(0, k).map(({ id }) => ({ id, score: 0 }));
 }
 
 function round(n: number): number {

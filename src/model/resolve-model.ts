@@ -17,6 +17,18 @@ export interface ResolveOptions {
 
 export const MODEL_PREFIXES = ['openai', 'anthropic', 'ollama', 'openai-compatible', 'llama-cpp (a local GGUF path)', 'http(s)://…#model'];
 
+/**
+ * The id a model string resolves to (used for pricing, provenance and cassette keys), computed
+ * without constructing a provider or needing a key: `http://host/v1#m` → `openai-compatible:m`.
+ *
+ * @example
+ * modelIdOf('http://127.0.0.1:8080/v1#qwen'); // 'openai-compatible:qwen'
+ */
+export function modelIdOf(spec: string): string {
+  const url = /^(https?:\/\/[^#\s]+)#(.+)$/.exec(spec);
+  return url ? `openai-compatible:${url[2]}` : spec;
+}
+
 /** A provider's language and embedding model factories, resolved from a model string. */
 export interface ResolvedProvider {
   id: string;
@@ -37,7 +49,7 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
   const env = options.env ?? process.env;
   const fetchFn = options.fetch;
   const url = /^(https?:\/\/[^#\s]+)#(.+)$/.exec(spec);
-  if (url) return compatible(`openai-compatible:${url[2]}`, url[1], url[2], env.MEMALIGN_API_KEY, fetchFn);
+  if (url) return compatible(modelIdOf(spec), url[1], url[2], env.MEMALIGN_API_KEY, fetchFn);
   const colon = spec.indexOf(':');
   const provider = colon < 0 ? '' : spec.slice(0, colon);
   const name = colon < 0 ? '' : spec.slice(colon + 1);

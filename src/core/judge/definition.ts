@@ -14,6 +14,7 @@ export const DEFAULT_MEMORY: MemorySettings = {
   similarityFloor: 0,
   mmrLambda: 1,
   balanceLabels: false,
+  recall: 'similar',
 };
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use 1–64 letters, digits, "_", "-" or "." (no spaces), starting with a letter or digit');
@@ -43,6 +44,7 @@ const memory = z.object({
   similarityFloor: z.number().min(0).max(1).default(DEFAULT_MEMORY.similarityFloor),
   mmrLambda: z.number().min(0).max(1).default(DEFAULT_MEMORY.mmrLambda),
   balanceLabels: z.boolean().default(DEFAULT_MEMORY.balanceLabels),
+  recall: z.enum(['similar', 'random']).default(DEFAULT_MEMORY.recall),
 }).strict();
 
 const definition = z.object({

@@ -1,0 +1,71 @@
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel } from '../../index.ts';
+import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, METHODS, DATASETS } from '../../bench/index.ts';
+import type { CliContext } from '../context.ts';
+
+const list = (v: string | undefined, all: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : all);
+const nums = (v: string, what: string) => v.split(',').map((s) => {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new ValidationError('options', [{ path: what, message: `"${s}" is not a non-negative number` }]);
+  return n;
+});
+
+/** Where the shared datasets live: --data, MEMALIGN_DATASETS, or ../shared/datasets. */
+function dataRoot(ctx: CliContext, flag?: string): string {
+  const root = resolve(ctx.io.cwd, flag ?? ctx.io.env.MEMALIGN_DATASETS ?? '../shared/datasets');
+  if (!existsSync(root)) throw new ValidationError('options', [{ path: '--data', message: `no datasets folder at ${root}: pass --data <folder> or set MEMALIGN_DATASETS` }]);
+  return root;
+}
+
+/**
+ * `memalign bench quality`: the MemAlign protocol on the shared datasets, side by side, with a JSON
+ * record, a Markdown report and plots. `--record`/`--replay` make a run reproducible offline.
+ *
+ * @example
+ * memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --seeds 3 --record runs/c.jsonl
+ */
+export async function benchQuality(ctx: CliContext, o: { datasets?: string; methods?: string; seeds: string; shards: string; trainSize: string; testLimit: string; out: string; record?: string; replay?: string; data?: string; concurrency: string }): Promise<void> {
+  const modelSpec = ctx.flags.model;
+  if (!modelSpec && !o.replay) throw new ValidationError('options', [{ path: '--model', message: 'give the model to benchmark (e.g. --model openai:gpt-4.1-mini), or --replay a recorded cassette' }]);
+  if (o.record && o.replay) throw new ValidationError('options', [{ path: '--record', message: 'use --record or --replay, not both' }]);
+  const model = o.replay ? replayModel(resolve(ctx.io.cwd, o.replay), modelSpec ? modelIdOf(modelSpec) : undefined) : o.record ? recordingModel(resolveModel(modelSpec!, { env: ctx.io.env }), resolve(ctx.io.cwd, o.record)) : resolveModel(modelSpec!, { env: ctx.io.env });
+  const run = await runQualityBench({
+    root: dataRoot(ctx, o.data), datasets: list(o.datasets, Object.keys(DATASETS)), methods: list(o.methods, METHODS.map((m) => m.name)),
+    seeds: Array.from({ length: nums(o.seeds, '--seeds')[0] }, (_, i) => i + 1), shardSizes: nums(o.shards, '--shards'),
+    trainSize: Number(o.trainSize), testLimit: Number(o.testLimit), model, concurrency: Number(o.concurrency),
+    onProgress: (m) => ctx.note(m),
+  });
+  const out = resolve(ctx.io.cwd, o.out);
+  mkdirSync(out, { recursive: true });
+  const rows = summarise(run);
+  writeFileSync(join(out, 'run.json'), `${JSON.stringify({ ...run, summary: rows }, null, 2)}\n`);
+  const plots = await renderPlots(plotSpecs(rows));
+  for (const p of plots) {
+    writeFileSync(join(out, `${p.name}.svg`), p.svg);
+    if (p.png) writeFileSync(join(out, `${p.name}.png`), p.png);
+  }
+  writeFileSync(join(out, 'report.md'), qualityReport(run, rows, plots.map((p) => `${p.name}.svg`)));
+  ctx.print({ out, stages: run.stages.length, notices: run.notices }, () => `Benchmark: ${run.stages.length} stages → ${join(out, 'report.md')}, run.json and ${plots.length} plots (SVG${plots[0]?.png ? ' + PNG' : ''}).`);
+}
+
+/**
+ * `memalign bench speed`: alignment and judging speed against the loopback server with a latency
+ * model (no real model needed).
+ *
+ * @example
+ * memalign bench speed --latency-ms 300 --sizes 10,50,200,1000,5000
+ */
+export async function benchSpeed(ctx: CliContext, o: { latencyMs: string; perTokenMs: string; sizes: string; concurrency: string; judged: string; data?: string }): Promise<void> {
+  const r = await runSpeedBench({
+    root: dataRoot(ctx, o.data), latency: { fixedMs: Number(o.latencyMs), perOutputTokenMs: Number(o.perTokenMs) },
+    sizes: nums(o.sizes, '--sizes'), concurrencies: nums(o.concurrency, '--concurrency'), judged: Number(o.judged), onProgress: (m) => ctx.note(m),
+  });
+  ctx.print(r, () => [
+    `Latency model: ${r.latency.fixedMs} ms + ${r.latency.perOutputTokenMs} ms per output token.`, '',
+    '| feedback N | batches | LLM calls | HTTP requests | rounds | tokens in/out | wall ms | own overhead ms |', '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.align.map((a) => `| ${a.n} | ${a.batches} | ${a.llmCalls} | ${a.httpRequests} | ${a.rounds} | ${a.inputTokens}/${a.outputTokens} | ${a.wallMs.toFixed(0)} | ${a.ownOverheadMs.toFixed(0)} |`), '',
+    '| concurrency | verdicts | verdicts/s | wall ms | max in flight | RSS MB before → after |', '|---:|---:|---:|---:|---:|---:|',
+    ...r.judge.map((j) => `| ${j.concurrency} | ${j.records} | ${j.verdictsPerSecond.toFixed(1)} | ${j.wallMs.toFixed(0)} | ${j.maxInFlight} | ${j.rssMbBefore.toFixed(0)} → ${j.rssMbAfter.toFixed(0)} |`),
+  ].join('\n'));
+}

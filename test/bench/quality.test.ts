@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { runCli } from '../../src/cli/main.ts';
+import { startLoopbackServer } from '../../src/testing/index.ts';
+import { spread } from '../../src/bench/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
+const dir = mkdtempSync(join(tmpdir(), 'memalign-bench-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const cli = async (args: string[]) => {
+  let out = ''; let err = '';
+  const code = await runCli(args, { cwd: dir, env: {}, out: (s) => { out += s; }, err: (s) => { err += s; }, stdin: Readable.from([]), isTTY: false });
+  return { code, out, err };
+};
+const common = ['bench', 'quality', '--datasets', 'llmbar,prometheus', '--seeds', '2', '--shards', '0,2,5', '--train-size', '5', '--test-limit', '6', '--data', ROOT];
+
+test('bench quality runs end to end, records, and replays exactly with no provider', async () => {
+  const server = await startLoopbackServer();
+  let recorded: { stages: unknown[]; summary: unknown[] };
+  try {
+    const r = await cli(['--model', `${server.url}#m`, ...common, '--out', 'live', '--record', 'cassette.jsonl']);
+    assert.equal(r.code, 0, r.err);
+    recorded = JSON.parse(readFileSync(join(dir, 'live', 'run.json'), 'utf8'));
+    assert.equal(recorded.stages.length, 2 * 2 * 8 * 3, 'datasets × seeds × methods × shards');
+  } finally {
+    await server.close();
+  }
+  for (const f of ['report.md', 'learning-llmbar.svg', 'learning-prometheus.svg', 'cost-vs-quality.svg', 'time-vs-quality.svg']) assert.ok(existsSync(join(dir, 'live', f)), f);
+  const report = readFileSync(join(dir, 'live', 'report.md'), 'utf8');
+  assert.match(report, /## llmbar\n\n### Test agreement by number of training examples/);
+  assert.match(report, /\| corrections-few-shot \|/);
+
+  // The server is gone: the replay must answer every request from the cassette.
+  const r = await cli([...common, '--out', 'replayed', '--replay', 'cassette.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  const replayed = JSON.parse(readFileSync(join(dir, 'replayed', 'run.json'), 'utf8')) as typeof recorded;
+  const metrics = (run: typeof recorded) => (run.stages as { dataset: string; method: string; seed: number; shard: number; test: unknown; train: unknown; align: { calls: number } }[]).map((s) => [s.dataset, s.method, s.seed, s.shard, s.test, s.train, s.align.calls]);
+  assert.deepEqual(metrics(replayed), metrics(recorded));
+
+  // A run the cassette does not cover fails loudly.
+  const miss = await cli(['--model', `http://127.0.0.1:9/v1#m`, ...common.map((a) => (a === '0,2,5' ? '0,2,4' : a)), '--out', 'miss', '--replay', 'cassette.jsonl']);
+  assert.notEqual(miss.code, 0);
+  assert.match(miss.err, /has no answer for this .* request/);
+});
+
+test('spread: mean and sample standard deviation, missing values ignored', () => {
+  assert.deepEqual(spread([]), { mean: null, sd: null, n: 0 });
+  assert.deepEqual(spread([0.5, null]), { mean: 0.5, sd: null, n: 1 });
+  const s = spread([0.5, 0.7]);
+  assert.ok(Math.abs(s.mean! - 0.6) < 1e-12 && Math.abs(s.sd! - Math.SQRT2 / 10) < 1e-12);
+});
