@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { seeded } from '../core/random.ts';
 
 /** Shape of the generated model. Defaults give a ~1 MB file that loads in well under a second. */
 export interface TinyGgufOptions { seed?: number; nLayers?: number; nEmbd?: number; nHead?: number; nFf?: number; contextLength?: number }
@@ -23,7 +24,7 @@ export function writeTinyGguf(path: string, options: TinyGgufOptions = {}): stri
   const nEmbd = options.nEmbd ?? 64;
   const nHead = options.nHead ?? 4;
   const nFf = options.nFf ?? 128;
-  const random = mulberry32(options.seed ?? 42);
+  const random = seeded(options.seed ?? 42);
 
   const tokens: string[] = ['<unk>', '<s>', '</s>'];
   const types: number[] = [2, 3, 3];
@@ -128,16 +129,4 @@ class Writer {
   }
   pad(): void { const rest = align(this.length) - this.length; if (rest > 0) this.bytes(new Uint8Array(rest)); }
   done(): Buffer { return Buffer.concat(this.chunks); }
-}
-
-/** A small seeded PRNG (deterministic weights for a seed). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

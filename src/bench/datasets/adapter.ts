@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JudgeDefinition, JudgedRecord, VerdictValue } from '../../index.ts';
+export { seeded } from '../../core/random.ts';
 
 /** A labelled row of a judge dataset: the record, the expert value, the expert's words (if any), its group. */
 export interface LabelledRow { record: JudgedRecord; value: VerdictValue; rationale?: string; group: string }
@@ -35,18 +36,6 @@ export function readRows(root: string, path: string): { [k: string]: unknown }[]
     });
   }
   return JSON.parse(text) as { [k: string]: unknown }[];
-}
-
-/** A seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
