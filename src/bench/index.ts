@@ -8,3 +8,4 @@ export { METHODS, type BenchMethod } from './methods.ts';
 export { DATASETS } from './datasets/registry.ts';
 export { splitRows, shards } from './split.ts';
 export type { DatasetAdapter, LabelledRow } from './datasets/adapter.ts';
+export { gepaBaseline, axEndpoint, type AxEndpoint, type GepaCost } from './gepa.ts';

@@ -1,8 +1,9 @@
-import { openMemalign, agreementReport, MemalignError, type ChatModel, type JudgeResult, type JudgedRecord, type Memalign, type OutputKind, type Usage } from '../index.ts';
+import { openMemalign, agreementReport, costOf, MemalignError, type ChatModel, type JudgeResult, type JudgedRecord, type Memalign, type OutputKind, type Usage } from '../index.ts';
 import { DATASETS } from './datasets/registry.ts';
 import type { DatasetAdapter, LabelledRow } from './datasets/adapter.ts';
 import { splitRows, shards } from './split.ts';
 import { METHODS, type BenchMethod } from './methods.ts';
+import { gepaBaseline, type AxEndpoint } from './gepa.ts';
 
 /** Options of a quality benchmark run (the MemAlign protocol, DESIGN.md §2 and §6). */
 export interface QualityOptions {
@@ -16,6 +17,10 @@ export interface QualityOptions {
   /** At most this many test rows per dataset and seed (cost control). */
   testLimit: number;
   model: ChatModel;
+  /** Where the GEPA baseline's requests go (ax calls the endpoint itself); without it GEPA is skipped. */
+  optimiserEndpoint?: AxEndpoint;
+  /** GEPA's budget of metric evaluations per compile. */
+  optimiserBudget?: number;
   concurrency: number;
   onProgress?: (message: string) => void;
 }
@@ -67,6 +72,18 @@ export async function runQualityBench(o: QualityOptions): Promise<QualityRun> {
       const { train, test } = splitRows(rows, { seed, trainSize: o.trainSize, testLimit: o.testLimit });
       const baseVerdicts = new Map<string, JudgeResult>();
       for (const method of o.methods.map(findMethod)) {
+        if (method.optimiser) {
+          if (!o.optimiserEndpoint) {
+            const note = 'gepa: skipped (it needs a live endpoint: not available in replay, or for this model).';
+            if (!run.notices.includes(note)) { run.notices.push(note); o.onProgress?.(note); }
+            continue;
+          }
+          for (const shard of shards(train, o.shardSizes)) {
+            o.onProgress?.(`${name} seed ${seed} gepa shard ${shard.size}`);
+            run.stages.push(await gepaStage(adapter, shard.rows, test, seed, o));
+          }
+          continue;
+        }
         const ma = await openMemalign({ judge: { ...adapter.judge, memory: method.memory }, model: o.model, store: ':memory:', retries: 1, retryDelayMs: 200 });
         try {
           let given = 0;
@@ -95,6 +112,23 @@ export async function runQualityBench(o: QualityOptions): Promise<QualityRun> {
     }
   }
   return run;
+}
+
+async function gepaStage(adapter: DatasetAdapter, trainRows: LabelledRow[], test: LabelledRow[], seed: number, o: QualityOptions): Promise<StageResult> {
+  // GEPA is not incremental: every shard compiles from scratch on the rows given so far.
+  const all = [...trainRows, ...test];
+  const r = await gepaBaseline(adapter.judge, trainRows, all, o.optimiserEndpoint!, { seed, maxMetricCalls: trainRows.length === 0 ? 0 : o.optimiserBudget ?? 100, concurrency: o.concurrency });
+  const metrics = (rows: LabelledRow[], results: JudgeResult[]): SetMetrics => {
+    if (rows.length === 0) return { n: 0, errors: 0, exactMatch: null, kappa: null, ccc: null };
+    const rep = agreementReport(adapter.judge.output, rows.map((row, i) => ({ recordId: row.record.id, expected: row.value, result: results[i] })));
+    return { n: rep.n, errors: rep.errors, exactMatch: rep.exactMatch, kappa: rep.kappa, ccc: rep.ccc };
+  };
+  return {
+    dataset: adapter.name, method: 'gepa', seed, shard: trainRows.length,
+    train: metrics(trainRows, r.results.slice(0, trainRows.length)), test: metrics(test, r.results.slice(trainRows.length)),
+    align: trainRows.length === 0 ? noCost() : { ...r.compile, costUsd: costOf(o.model.id, r.compile.inputTokens, r.compile.outputTokens) },
+    judge: { ...r.judging, costUsd: costOf(o.model.id, r.judging.inputTokens, r.judging.outputTokens) },
+  };
 }
 
 async function alignDelta(ma: Memalign, method: BenchMethod, delta: LabelledRow[], base: Map<string, JudgeResult>, o: QualityOptions, judge: DatasetAdapter['judge']): Promise<Cost> {

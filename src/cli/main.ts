@@ -101,13 +101,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--train-size <n>', 'training examples per split', '50').option('--test-limit <n>', 'test rows per dataset and seed', '100')
     .option('-c, --concurrency <n>', 'model calls in flight', '8').option('--out <dir>', 'output folder', 'bench-results')
     .option('--record <cassette>', 'record every model answer (JSONL) for offline replay').option('--replay <cassette>', 'replay a recorded run; no provider is called')
-    .option('--data <dir>', 'datasets folder (default: ../shared/datasets or MEMALIGN_DATASETS)')
+    .option('--data <dir>', 'datasets folder (default: ../shared/datasets or MEMALIGN_DATASETS)').option('--gepa-budget <n>', 'GEPA metric evaluations per compile', '100')
     .addHelpText('after', examples('memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --record runs/cassette.jsonl', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --replay runs/cassette.jsonl'))
     .action(act((ctx, o: Parameters<typeof benchQuality>[1]) => benchQuality(ctx, o)));
   bench.command('speed').description('alignment and judging speed against the loopback server with a latency model')
     .option('--latency-ms <ms>', 'fixed latency per call', '300').option('--per-token-ms <ms>', 'latency per output token', '0')
     .option('--sizes <list>', 'feedback sizes', '10,50,200,1000,5000').option('-c, --concurrency <list>', 'judging concurrency levels', '1,4,16,64')
     .option('--judged <n>', 'records judged per level', '256').option('--data <dir>', 'datasets folder')
+    .option('--gepa-sizes <list>', 'compile the ax GEPA baseline at these training sizes, for comparison', '50').option('--gepa-budget <n>', 'GEPA metric evaluations per compile', '100')
     .addHelpText('after', examples('memalign bench speed', 'memalign bench speed --latency-ms 800 --per-token-ms 5 --sizes 50,1000'))
     .action(act((ctx, o: Parameters<typeof benchSpeed>[1]) => benchSpeed(ctx, o)));
 

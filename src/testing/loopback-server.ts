@@ -140,6 +140,8 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     const prompt = body.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)).join('\n');
     if (schema && ['verdict', 'guidelines', 'revisions'].includes(name)) return mockRespond({ prompt, schema, schemaName: name });
     if (schema) return JSON.stringify(instanceOfSchema(schema));
+    const system = body.messages.filter((m) => m.role === 'system').map((m) => textOf(m.content)).join('\n');
+    if (system.includes('wire key: `')) return fieldLines(system);
     return 'This is the loopback server.';
   }
 
@@ -174,6 +176,17 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
       server.close(() => resolve());
     }),
   };
+}
+
+// Clients that ask for "field: value" lines (ax describes each output as "Name (wire key: `key`): …")
+// get one line per output field: the first allowed value of a class, a number, true, or text.
+function fieldLines(system: string): string {
+  const outputs = system.split(/<output_fields>/)[1]?.split(/<\/output_fields>/)[0] ?? system;
+  return [...outputs.matchAll(/wire key: `(\w+)`\)?:?([^\n]*)/g)].map(([, key, rest]) => {
+    const allowed = /Allowed values: ([^\n]+)/.exec(rest)?.[1]?.split(',')[0]?.trim();
+    const value = allowed ?? (/number/i.test(rest) ? '3' : /boolean/i.test(rest) ? 'true' : 'loopback answer');
+    return `${key}: ${value}`;
+  }).join('\n') || 'loopback answer';
 }
 
 function textOf(content: ChatCompletionRequest['messages'][number]['content']): string {

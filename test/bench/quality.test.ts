@@ -25,7 +25,7 @@ test('bench quality runs end to end, records, and replays exactly with no provid
     const r = await cli(['--model', `${server.url}#m`, ...common, '--out', 'live', '--record', 'cassette.jsonl']);
     assert.equal(r.code, 0, r.err);
     recorded = JSON.parse(readFileSync(join(dir, 'live', 'run.json'), 'utf8'));
-    assert.equal(recorded.stages.length, 2 * 2 * 8 * 3, 'datasets × seeds × methods × shards');
+    assert.equal(recorded.stages.length, 2 * 2 * 9 * 3, 'datasets × seeds × methods (with GEPA) × shards');
   } finally {
     await server.close();
   }
@@ -38,8 +38,10 @@ test('bench quality runs end to end, records, and replays exactly with no provid
   const r = await cli([...common, '--out', 'replayed', '--replay', 'cassette.jsonl']);
   assert.equal(r.code, 0, r.err);
   const replayed = JSON.parse(readFileSync(join(dir, 'replayed', 'run.json'), 'utf8')) as typeof recorded;
-  const metrics = (run: typeof recorded) => (run.stages as { dataset: string; method: string; seed: number; shard: number; test: unknown; train: unknown; align: { calls: number } }[]).map((s) => [s.dataset, s.method, s.seed, s.shard, s.test, s.train, s.align.calls]);
+  // GEPA calls its endpoint itself, so a replay skips it (and says so); everything else is identical.
+  const metrics = (run: typeof recorded) => (run.stages as { dataset: string; method: string; seed: number; shard: number; test: unknown; train: unknown; align: { calls: number } }[]).filter((s) => s.method !== 'gepa').map((s) => [s.dataset, s.method, s.seed, s.shard, s.test, s.train, s.align.calls]);
   assert.deepEqual(metrics(replayed), metrics(recorded));
+  assert.match(JSON.stringify((replayed as unknown as { notices: string[] }).notices), /gepa: skipped/);
 
   // A run the cassette does not cover fails loudly.
   const miss = await cli(['--model', `http://127.0.0.1:9/v1#m`, ...common.map((a) => (a === '0,2,5' ? '0,2,4' : a)), '--out', 'miss', '--replay', 'cassette.jsonl']);
@@ -52,4 +54,21 @@ test('spread: mean and sample standard deviation, missing values ignored', () =>
   assert.deepEqual(spread([0.5, null]), { mean: 0.5, sd: null, n: 1 });
   const s = spread([0.5, 0.7]);
   assert.ok(Math.abs(s.mean! - 0.6) < 1e-12 && Math.abs(s.sd! - Math.SQRT2 / 10) < 1e-12);
+});
+
+test('the GEPA baseline (ax) compiles and judges through the loopback endpoint, counted at the HTTP level', async () => {
+  const { gepaBaseline, axEndpoint, DATASETS, splitRows } = await import('../../src/bench/index.ts');
+  const server = await startLoopbackServer();
+  try {
+    const rows = DATASETS.llmbar.load(ROOT, { seed: 1 });
+    const { train, test: held } = splitRows(rows, { seed: 1, trainSize: 5, testLimit: 3 });
+    const r = await gepaBaseline(DATASETS.llmbar.judge, train, held, axEndpoint(`${server.url}#m`, {}), { seed: 1, maxMetricCalls: 10, concurrency: 2 });
+    assert.ok(r.compile.calls >= 5, `compile calls: ${r.compile.calls}`);
+    assert.ok(r.compile.inputTokens > 0);
+    assert.equal(r.results.length, 3);
+    assert.ok(r.results.every((x) => x.ok && ['A', 'B', 'tie'].includes(String(x.value))));
+    assert.equal(server.stats().chat, r.compile.calls + r.judging.calls);
+  } finally {
+    await server.close();
+  }
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel } from '../../index.ts';
-import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, METHODS, DATASETS } from '../../bench/index.ts';
+import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, axEndpoint, METHODS, DATASETS, type AxEndpoint } from '../../bench/index.ts';
 import type { CliContext } from '../context.ts';
 
 const list = (v: string | undefined, all: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : all);
@@ -25,12 +25,16 @@ function dataRoot(ctx: CliContext, flag?: string): string {
  * @example
  * memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --seeds 3 --record runs/c.jsonl
  */
-export async function benchQuality(ctx: CliContext, o: { datasets?: string; methods?: string; seeds: string; shards: string; trainSize: string; testLimit: string; out: string; record?: string; replay?: string; data?: string; concurrency: string }): Promise<void> {
+export async function benchQuality(ctx: CliContext, o: { datasets?: string; methods?: string; seeds: string; shards: string; trainSize: string; testLimit: string; out: string; record?: string; replay?: string; data?: string; concurrency: string; gepaBudget: string }): Promise<void> {
   const modelSpec = ctx.flags.model;
   if (!modelSpec && !o.replay) throw new ValidationError('options', [{ path: '--model', message: 'give the model to benchmark (e.g. --model openai:gpt-4.1-mini), or --replay a recorded cassette' }]);
   if (o.record && o.replay) throw new ValidationError('options', [{ path: '--record', message: 'use --record or --replay, not both' }]);
   const model = o.replay ? replayModel(resolve(ctx.io.cwd, o.replay), modelSpec ? modelIdOf(modelSpec) : undefined) : o.record ? recordingModel(resolveModel(modelSpec!, { env: ctx.io.env }), resolve(ctx.io.cwd, o.record)) : resolveModel(modelSpec!, { env: ctx.io.env });
+  // GEPA (ax) calls the endpoint itself, so it runs only live, never in a replay.
+  let optimiserEndpoint: AxEndpoint | undefined;
+  if (!o.replay && modelSpec) { try { optimiserEndpoint = axEndpoint(modelSpec, ctx.io.env); } catch { optimiserEndpoint = undefined; } }
   const run = await runQualityBench({
+    optimiserEndpoint, optimiserBudget: Number(o.gepaBudget),
     root: dataRoot(ctx, o.data), datasets: list(o.datasets, Object.keys(DATASETS)), methods: list(o.methods, METHODS.map((m) => m.name)),
     seeds: Array.from({ length: nums(o.seeds, '--seeds')[0] }, (_, i) => i + 1), shardSizes: nums(o.shards, '--shards'),
     trainSize: Number(o.trainSize), testLimit: Number(o.testLimit), model, concurrency: Number(o.concurrency),
@@ -56,16 +60,19 @@ export async function benchQuality(ctx: CliContext, o: { datasets?: string; meth
  * @example
  * memalign bench speed --latency-ms 300 --sizes 10,50,200,1000,5000
  */
-export async function benchSpeed(ctx: CliContext, o: { latencyMs: string; perTokenMs: string; sizes: string; concurrency: string; judged: string; data?: string }): Promise<void> {
+export async function benchSpeed(ctx: CliContext, o: { latencyMs: string; perTokenMs: string; sizes: string; concurrency: string; judged: string; data?: string; gepaSizes?: string; gepaBudget: string }): Promise<void> {
   const r = await runSpeedBench({
     root: dataRoot(ctx, o.data), latency: { fixedMs: Number(o.latencyMs), perOutputTokenMs: Number(o.perTokenMs) },
     sizes: nums(o.sizes, '--sizes'), concurrencies: nums(o.concurrency, '--concurrency'), judged: Number(o.judged), onProgress: (m) => ctx.note(m),
+    optimiserSizes: o.gepaSizes ? nums(o.gepaSizes, '--gepa-sizes') : [], optimiserBudget: Number(o.gepaBudget),
   });
   ctx.print(r, () => [
     `Latency model: ${r.latency.fixedMs} ms + ${r.latency.perOutputTokenMs} ms per output token.`, '',
     '| feedback N | batches | LLM calls | HTTP requests | rounds | tokens in/out | wall ms | own overhead ms |', '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.align.map((a) => `| ${a.n} | ${a.batches} | ${a.llmCalls} | ${a.httpRequests} | ${a.rounds} | ${a.inputTokens}/${a.outputTokens} | ${a.wallMs.toFixed(0)} | ${a.ownOverheadMs.toFixed(0)} |`), '',
     '| concurrency | verdicts | verdicts/s | wall ms | max in flight | RSS MB before → after |', '|---:|---:|---:|---:|---:|---:|',
-    ...r.judge.map((j) => `| ${j.concurrency} | ${j.records} | ${j.verdictsPerSecond.toFixed(1)} | ${j.wallMs.toFixed(0)} | ${j.maxInFlight} | ${j.rssMbBefore.toFixed(0)} → ${j.rssMbAfter.toFixed(0)} |`),
+    ...r.judge.map((j) => `| ${j.concurrency} | ${j.records} | ${j.verdictsPerSecond.toFixed(1)} | ${j.wallMs.toFixed(0)} | ${j.maxInFlight} | ${j.rssMbBefore.toFixed(0)} → ${j.rssMbAfter.toFixed(0)} |`), '',
+    ...(r.optimiser.length ? ['| examples | GEPA calls / memalign calls | GEPA tokens / memalign tokens | GEPA wall / memalign wall |', '|---:|---:|---:|---:|',
+      ...r.optimiser.map((x) => `| ${x.n} | ${x.gepa.calls} / ${x.memalign.calls} | ${x.gepa.tokens} / ${x.memalign.tokens} | ${x.gepa.wallMs.toFixed(0)} / ${x.memalign.wallMs.toFixed(0)} ms |`)] : []),
   ].join('\n'));
 }
