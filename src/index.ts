@@ -45,4 +45,4 @@ export { agreementReport, formatReport, type AgreementReport, type LabelledResul
 export { llamaCppChatModel, type LlamaCppModelOptions } from './local/llama-cpp-model.ts';
 export { llamaCppEmbedder } from './local/llama-cpp-embedder.ts';
 export { readGgufMetadata } from './local/gguf-header.ts';
-export { recordingModel, replayModel, requestKey } from './model/cassette.ts';
+export { recordingModel, replayModel, requestKey, recordingFetch, replayFetch } from './model/cassette.ts';

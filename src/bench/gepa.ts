@@ -34,14 +34,14 @@ export function axEndpoint(spec: string, env: Record<string, string | undefined>
  * @example
  * const r = await gepaBaseline(adapter.judge, train, test, endpoint, { seed: 1, maxMetricCalls: 100, concurrency: 8 });
  */
-export async function gepaBaseline(judge: DatasetAdapter['judge'], train: LabelledRow[], test: LabelledRow[], endpoint: AxEndpoint, options: { seed: number; maxMetricCalls: number; concurrency: number }): Promise<{ results: JudgeResult[]; compile: GepaCost; judging: GepaCost }> {
+export async function gepaBaseline(judge: DatasetAdapter['judge'], train: LabelledRow[], test: LabelledRow[], endpoint: AxEndpoint, options: { seed: number; maxMetricCalls: number; concurrency: number; fetch?: typeof fetch }): Promise<{ results: JudgeResult[]; compile: GepaCost; judging: GepaCost }> {
   let axModule: typeof import('@ax-llm/ax');
   try {
     axModule = await import('@ax-llm/ax');
   } catch {
     throw new MemalignError('config_error', 'The GEPA baseline needs the optional package @ax-llm/ax: npm install @ax-llm/ax');
   }
-  const counter = countingFetch();
+  const counter = countingFetch(options.fetch ?? fetch);
   const llm = axModule.ai({ name: endpoint.name, apiKey: endpoint.apiKey, apiURL: endpoint.apiURL, config: { model: endpoint.model }, options: { fetch: counter.fetch } } as never);
   const fields = templateVariables(judge.instructions).filter((f) => /^[a-z][A-Za-z0-9]*$/.test(f));
   const { signature, toValue, fromValue } = outputField(judge.output);
@@ -69,6 +69,7 @@ export async function gepaBaseline(judge: DatasetAdapter['judge'], train: Labell
       if (!checked.ok) return { ok: false, recordId: r.record.id, error: { code: 'invalid_output', message: checked.message, retryable: false }, usage, latencyMs: performance.now() - t };
       return { ok: true, recordId: r.record.id, value: checked.value, rationale: '', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [], dropped: { guidelineIds: [], episodeIds: [] }, truncatedFields: [] }, usage, latencyMs: performance.now() - t, repaired: false };
     } catch (error) {
+      if ((error as { code?: string }).code === 'replay_miss' || /replay_miss|has no answer for this HTTP/.test(String((error as Error).message))) throw error;
       return { ok: false, recordId: r.record.id, error: { code: 'provider_error', message: (error as Error).message, retryable: false }, usage, latencyMs: performance.now() - t };
     }
   });
@@ -100,12 +101,12 @@ function text(v: unknown): string {
 }
 
 /** A fetch that counts requests and reads token usage from JSON responses. */
-function countingFetch(): { fetch: typeof fetch; take: () => Omit<GepaCost, 'wallMs'> } {
+function countingFetch(inner: typeof fetch): { fetch: typeof fetch; take: () => Omit<GepaCost, 'wallMs'> } {
   let calls = 0; let inputTokens = 0; let outputTokens = 0;
   return {
     fetch: async (input, init) => {
       calls += 1;
-      const res = await fetch(input, init);
+      const res = await inner(input, init);
       // Usage comes in the JSON body, or in the stream's chunks (ax streams, asking for usage).
       type U = { usage?: { prompt_tokens?: number; completion_tokens?: number; input_tokens?: number; output_tokens?: number } };
       const add = (b: U) => { inputTokens += b.usage?.prompt_tokens ?? b.usage?.input_tokens ?? 0; outputTokens += b.usage?.completion_tokens ?? b.usage?.output_tokens ?? 0; };

@@ -21,6 +21,8 @@ export interface QualityOptions {
   optimiserEndpoint?: AxEndpoint;
   /** GEPA's budget of metric evaluations per compile. */
   optimiserBudget?: number;
+  /** The fetch GEPA's HTTP calls go through (a recording or replaying cassette). */
+  optimiserFetch?: typeof fetch;
   concurrency: number;
   onProgress?: (message: string) => void;
 }
@@ -74,7 +76,7 @@ export async function runQualityBench(o: QualityOptions): Promise<QualityRun> {
       for (const method of o.methods.map(findMethod)) {
         if (method.optimiser) {
           if (!o.optimiserEndpoint) {
-            const note = 'gepa: skipped (it needs a live endpoint: not available in replay, or for this model).';
+            const note = 'gepa: skipped (ax needs an endpoint: pass --model as openai:, anthropic:, ollama: or a URL, also when replaying).';
             if (!run.notices.includes(note)) { run.notices.push(note); o.onProgress?.(note); }
             continue;
           }
@@ -117,7 +119,7 @@ export async function runQualityBench(o: QualityOptions): Promise<QualityRun> {
 async function gepaStage(adapter: DatasetAdapter, trainRows: LabelledRow[], test: LabelledRow[], seed: number, o: QualityOptions): Promise<StageResult> {
   // GEPA is not incremental: every shard compiles from scratch on the rows given so far.
   const all = [...trainRows, ...test];
-  const r = await gepaBaseline(adapter.judge, trainRows, all, o.optimiserEndpoint!, { seed, maxMetricCalls: trainRows.length === 0 ? 0 : o.optimiserBudget ?? 100, concurrency: o.concurrency });
+  const r = await gepaBaseline(adapter.judge, trainRows, all, o.optimiserEndpoint!, { seed, maxMetricCalls: trainRows.length === 0 ? 0 : o.optimiserBudget ?? 100, concurrency: o.concurrency, fetch: o.optimiserFetch });
   const metrics = (rows: LabelledRow[], results: JudgeResult[]): SetMetrics => {
     if (rows.length === 0) return { n: 0, errors: 0, exactMatch: null, kappa: null, ccc: null };
     const rep = agreementReport(adapter.judge.output, rows.map((row, i) => ({ recordId: row.record.id, expected: row.value, result: results[i] })));

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel } from '../../index.ts';
+import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel, recordingFetch, replayFetch } from '../../index.ts';
 import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, axEndpoint, METHODS, DATASETS, type AxEndpoint } from '../../bench/index.ts';
 import type { CliContext } from '../context.ts';
 
@@ -30,11 +30,12 @@ export async function benchQuality(ctx: CliContext, o: { datasets?: string; meth
   if (!modelSpec && !o.replay) throw new ValidationError('options', [{ path: '--model', message: 'give the model to benchmark (e.g. --model openai:gpt-4.1-mini), or --replay a recorded cassette' }]);
   if (o.record && o.replay) throw new ValidationError('options', [{ path: '--record', message: 'use --record or --replay, not both' }]);
   const model = o.replay ? replayModel(resolve(ctx.io.cwd, o.replay), modelSpec ? modelIdOf(modelSpec) : undefined) : o.record ? recordingModel(resolveModel(modelSpec!, { env: ctx.io.env }), resolve(ctx.io.cwd, o.record)) : resolveModel(modelSpec!, { env: ctx.io.env });
-  // GEPA (ax) calls the endpoint itself, so it runs only live, never in a replay.
+  // GEPA (ax) calls the endpoint itself: its HTTP exchanges go into the same cassette.
   let optimiserEndpoint: AxEndpoint | undefined;
-  if (!o.replay && modelSpec) { try { optimiserEndpoint = axEndpoint(modelSpec, ctx.io.env); } catch { optimiserEndpoint = undefined; } }
+  if (modelSpec) { try { optimiserEndpoint = axEndpoint(modelSpec, ctx.io.env); } catch { optimiserEndpoint = undefined; } }
+  const optimiserFetch = o.replay ? replayFetch(resolve(ctx.io.cwd, o.replay)) : o.record ? recordingFetch(resolve(ctx.io.cwd, o.record)) : undefined;
   const run = await runQualityBench({
-    optimiserEndpoint, optimiserBudget: Number(o.gepaBudget),
+    optimiserEndpoint, optimiserBudget: Number(o.gepaBudget), optimiserFetch,
     root: dataRoot(ctx, o.data), datasets: list(o.datasets, Object.keys(DATASETS)), methods: list(o.methods, METHODS.map((m) => m.name)),
     seeds: Array.from({ length: nums(o.seeds, '--seeds')[0] }, (_, i) => i + 1), shardSizes: nums(o.shards, '--shards'),
     trainSize: Number(o.trainSize), testLimit: Number(o.testLimit), model, concurrency: Number(o.concurrency),
