@@ -58,14 +58,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--assessment <name>', 'MLflow: the human assessment name (default: the judge name)')
     .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback import sql-review sheet.csv --map inputs=question,outputs=answer,value=label,rationale=comment', 'memalign feedback import sql-review traces.json --assessment correctness'))
     .action(act((ctx, j: string, f: string, o: { map?: string; assessment?: string }) => feedbackImport(ctx, j, f, o)));
-  feedback.command('add').argument('<judge>').option('--record-id <id>').option('--inputs <text>').option('--outputs <text>').option('--expectations <text>')
+  feedback.command('add').argument('<judge>').description('record one piece of feedback from the command line').option('--record-id <id>').option('--inputs <text>').option('--outputs <text>').option('--expectations <text>')
     .option('--value <value>').option('--rationale <text>').option('--author <name>').option('--id <id>', 'feedback id (default: derived from content)')
     .addHelpText('after', examples('memalign feedback add sql-review --record-id q1 --inputs "Revenue by region?" --outputs "SELECT … FROM raw.sales" --value bad --rationale "Use finance.revenue_v."'))
     .action(act((ctx, j: string, o: Parameters<typeof feedbackAdd>[2]) => feedbackAdd(ctx, j, o)));
   feedback.command('review').argument('<judge>').argument('<verdicts>', 'a verdicts file from "memalign judge"').description('agree/disagree with verdicts interactively')
     .addHelpText('after', examples('memalign feedback review sql-review records.verdicts.jsonl'))
     .action(act((ctx, j: string, f: string) => feedbackReview(ctx, j, f)));
-  feedback.command('list').argument('<judge>').description('show pending feedback').action(act((ctx, j: string) => feedbackList(ctx, j)));
+  feedback.command('list').argument('<judge>').description('show pending feedback')
+    .addHelpText('after', examples('memalign feedback list sql-review', 'memalign --json feedback list sql-review'))
+    .action(act((ctx, j: string) => feedbackList(ctx, j)));
 
   program.command('align').argument('<judge>').argument('[file]', 'also align on this feedback file').option('--map <mapping>', 'column mapping for the file')
     .description('learn from pending feedback: distil guidelines, store examples; prints what changed')
@@ -112,7 +114,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .addHelpText('after', examples('memalign bench speed', 'memalign bench speed --latency-ms 800 --per-token-ms 5 --sizes 50,1000'))
     .action(act((ctx, o: Parameters<typeof benchSpeed>[1]) => benchSpeed(ctx, o)));
 
-  program.command('doctor').description('report runtime, configuration, store and the models memalign can reach').action(act((ctx) => doctorCommand(ctx)));
+  program.command('doctor').description('report runtime, configuration, store and the models memalign can reach')
+    .addHelpText('after', examples('memalign doctor', 'memalign --json doctor'))
+    .action(act((ctx) => doctorCommand(ctx)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

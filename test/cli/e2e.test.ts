@@ -138,7 +138,7 @@ test('interactive review turns answers into pending feedback', async () => {
 });
 
 test('every command has help with examples; doctor reports what it found', async () => {
-  for (const cmd of [['init'], ['judge'], ['feedback', 'import'], ['feedback', 'review'], ['align'], ['memory'], ['forget'], ['eval']]) {
+  for (const cmd of [['init'], ['judge'], ['feedback', 'import'], ['feedback', 'add'], ['feedback', 'review'], ['feedback', 'list'], ['align'], ['memory'], ['forget'], ['eval'], ['model', 'pull'], ['bench', 'quality'], ['bench', 'speed'], ['doctor']]) {
     const r = await cli([...cmd, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /Examples:\n {2}\$ memalign /, cmd.join(' '));
