@@ -3,6 +3,7 @@
  * The one public entry: the CLI, the server and the web app use only what is exported here.
  */
 export type * from './core/types.ts';
+export { VERSION } from './version.ts';
 export * from './core/errors.ts';
 export { parseJudge, queryFieldsOf, DEFAULT_MEMORY } from './core/judge/definition.ts';
 export { checkValue, verdictSchema, kindLabels, describeKind } from './core/judge/output-kind.ts';

@@ -1,4 +1,4 @@
-import { openMemalign, agreementReport, costOf, MemalignError, type ChatModel, type JudgeResult, type JudgedRecord, type Memalign, type OutputKind, type Usage } from '../index.ts';
+import { openMemalign, agreementReport, costOf, MemalignError, VERSION, type ChatModel, type JudgeResult, type JudgedRecord, type Memalign, type OutputKind, type Usage } from '../index.ts';
 import { DATASETS } from './datasets/registry.ts';
 import type { DatasetAdapter, LabelledRow } from './datasets/adapter.ts';
 import { splitRows, shards } from './split.ts';
@@ -46,7 +46,7 @@ export interface StageResult {
 export interface QualityRun {
   startedAt: string;
   config: Omit<QualityOptions, 'model' | 'onProgress' | 'root'> & { model: string };
-  versions: { node: string };
+  versions: { memalign: string; node: string };
   notices: string[];
   stages: StageResult[];
 }
@@ -62,7 +62,7 @@ export interface QualityRun {
  */
 export async function runQualityBench(o: QualityOptions): Promise<QualityRun> {
   const run: QualityRun = {
-    startedAt: new Date().toISOString(), versions: { node: process.version }, notices: [], stages: [],
+    startedAt: new Date().toISOString(), versions: { memalign: VERSION, node: process.version }, notices: [], stages: [],
     config: { datasets: o.datasets, methods: o.methods, seeds: o.seeds, shardSizes: o.shardSizes, trainSize: o.trainSize, testLimit: o.testLimit, concurrency: o.concurrency, model: o.model.id },
   };
   for (const name of o.datasets) {

@@ -14,7 +14,7 @@ const fmt = (m: number | null, sd: number | null) => (m === null ? 'n/a' : `${m.
 export function qualityReport(run: QualityRun, rows: SummaryRow[], plots: string[]): string {
   const lines = [
     `# memalign quality benchmark`, '',
-    `Model: \`${run.config.model}\`; seeds: ${run.config.seeds.join(', ')}; training shards: ${run.config.shardSizes.join(', ')}; train size ${run.config.trainSize}; at most ${run.config.testLimit} test rows per dataset and seed. Started ${run.startedAt}, Node ${run.versions.node}.`,
+    `Model: \`${run.config.model}\`; seeds: ${run.config.seeds.join(', ')}; training shards: ${run.config.shardSizes.join(', ')}; train size ${run.config.trainSize}; at most ${run.config.testLimit} test rows per dataset and seed. Started ${run.startedAt}, memalign ${run.versions.memalign}, Node ${run.versions.node}.`,
     '', 'Agreement = exact match (boolean, categorical, pairwise) or Lin\'s CCC (numeric), mean ± sd over seeds.', '',
     ...run.notices.map((n) => `> **Notice** ${n}`), '',
     '## Methods', '', ...METHODS.filter((m) => run.config.methods.includes(m.name)).map((m) => `- **${m.name}**: ${m.description}`), '',

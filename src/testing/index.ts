@@ -7,3 +7,4 @@ export { mockRespond } from './mock-responder.ts';
 export { startLoopbackServer, type LoopbackServer, type LoopbackOptions, type Fault, type ChatCompletionRequest, type RecordedRequest } from './loopback-server.ts';
 export { instanceOfSchema } from './schema-instance.ts';
 export { writeTinyGguf, type TinyGgufOptions } from './tiny-gguf.ts';
+export { mockEmbedder, type MockEmbedder } from './mock-embedder.ts';

@@ -103,6 +103,16 @@ test('init → judge → feedback import → align → judge again → eval → 
   assert.match(r.out, /v2 .*guideline\.delete .*\[forget: 1 feedback\]/);
 });
 
+test('deleting an example from memory forgets the feedback behind it', async () => {
+  let r = await cli(['--json', 'memory', 'episodes', 'sql']);
+  assert.ok((JSON.parse(r.out) as { id: string }[]).some((e) => e.id === 'q2'));
+  r = await cli(['memory', 'delete', 'sql', 'q2']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Deleted example q2 \(forgot feedback fb2\)/);
+  r = await cli(['--json', 'memory', 'episodes', 'sql']);
+  assert.ok(!(JSON.parse(r.out) as { id: string }[]).some((e) => e.id === 'q2'));
+});
+
 test('an interrupted or failing run resumes without judging a record twice', async () => {
   server.setOptions({ faults: [{ endpoint: 'chat', kind: 'status', status: 500, match: (b) => JSON.stringify(b).includes('Churn rate in April') }] });
   let r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'resume.jsonl']);
@@ -189,4 +199,24 @@ test('zero-config: "model pull" caches a GGUF over HTTP, then judging needs no c
   } finally {
     files.close();
   }
+});
+
+test('MLflow trace exports import as feedback (human assessments named like the judge)', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const trace = (id: string, q: string, a: string, value: string, source = 'HUMAN') => ({
+    info: { trace_id: id, request_preview: q, response_preview: a, assessments: [
+      { assessment_id: `as-${id}`, assessment_name: 'sql', feedback: { value }, rationale: `Because ${id}.`, source: { source_type: source, source_id: 'dana@finance' }, create_time: '2026-05-01T10:00:00Z' },
+      { assessment_id: `other-${id}`, assessment_name: 'tone', feedback: { value: 'good' }, source: { source_type: 'HUMAN' } },
+    ] },
+    data: { spans: [{ name: 'root', parent_id: null, attributes: { 'mlflow.spanInputs': JSON.stringify({ question: q }), 'mlflow.spanOutputs': JSON.stringify(a) } }] },
+  });
+  writeFileSync(join(dir, 'traces.json'), JSON.stringify([trace('t1', 'Revenue?', 'SELECT 1', 'bad'), trace('t2', 'Users?', 'SELECT 2', 'good'), trace('t3', 'Churn?', 'SELECT 3', 'bad', 'LLM_JUDGE')]));
+  const r = await cli(['--json', 'feedback', 'import', 'sql', 'traces.json']);
+  assert.equal(r.code, 0, r.err);
+  const pending = lines('.memalign/pending/sql.jsonl').filter((f) => String(f.id).startsWith('as-'));
+  assert.deepEqual(pending.map((f) => [f.id, f.record.id, f.value, f.author]), [['as-t1', 't1', 'bad', 'dana@finance'], ['as-t2', 't2', 'good', 'dana@finance']]);
+  assert.deepEqual(pending[0].record.inputs, { question: 'Revenue?' });
+  const none = await cli(['feedback', 'import', 'sql', 'traces.json', '--assessment', 'nope']);
+  assert.equal(none.code, 3);
+  assert.match(none.err, /no human assessment named "nope" in 3 traces/);
 });

@@ -54,7 +54,18 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
         return;
       }
       case 'delete': {
-        const g = await ma.deleteGuideline(need(args[0], 'a guideline id'));
+        const id = need(args[0], 'a guideline or episode id');
+        const m = await ma.inspect();
+        const episode = m.episodes.find((e) => e.id === id);
+        if (episode && !m.guidelines.some((g) => g.id === id)) {
+          // Deleting an example means forgetting the feedback behind it; revising the guidelines it
+          // supported needs the model, so this one action opens the judge with it.
+          const { ma: withModel } = await ctx.open(judgeRef);
+          const report = await withModel.forget(episode.feedbackIds).finally(() => withModel.close());
+          ctx.print(report, () => describeChange(report, `Deleted example ${id} (forgot feedback ${episode.feedbackIds.join(', ')})`));
+          return;
+        }
+        const g = await ma.deleteGuideline(id);
         ctx.print(g, () => `Deleted ${g.id}  ${g.text}`);
         return;
       }
