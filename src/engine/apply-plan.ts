@@ -129,7 +129,13 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   for (const g of plan.guidelineAdds) ops.push({ op: 'guideline.add', guideline: g });
   for (const p of dedup.added) {
     if (keptTexts.has(normaliseText(p.text))) continue;
-    const g: Guideline = { id: guidelineId(ctx.judge.name, p.text), text: p.text, sources: p.sources, origin: 'distilled', pinned: false, createdVersion: version, updatedVersion: version };
+    const id = guidelineId(ctx.judge.name, p.text);
+    // The same rule re-derived from new feedback as a guideline that went stale: it replaces that
+    // guideline (the add comes after its revision or removal) and keeps the sources that remain.
+    const stale = plan.stale.find((x) => x.guideline.id === id);
+    const sources = [...new Set([...(stale?.remaining ?? []), ...p.sources])];
+    const g: Guideline = { id, text: p.text, sources, origin: 'distilled', pinned: false, createdVersion: version, updatedVersion: version };
+    for (const list of [revised, removed]) { const i = list.findIndex((x) => x.id === id); if (i >= 0) list.splice(i, 1); }
     added.push(g);
     ops.push({ op: 'guideline.add', guideline: g });
   }

@@ -204,3 +204,22 @@ test('experts add, edit, pin and delete guidelines; every change is logged with 
   assert.ok((await ma.inspect()).guidelines.some((g) => g.text === 'Rule one, refined by an expert.'));
   await ma.close();
 });
+
+test('a rule re-derived from changed feedback replaces its stale guideline instead of colliding with it', async () => {
+  const model = mockChatModel({
+    respond: (req) => {
+      if (req.schemaName === 'guidelines') return { guidelines: [{ text: 'Use certified views.', sources: req.prompt.includes('question 2 ') ? ['e1', 'e2'] : ['e1'] }] };
+      if (req.schemaName === 'revisions') return { revisions: [{ id: [...req.prompt.matchAll(/## GUIDELINE (\S+)/g)][0][1], keep: true, text: 'Use certified views for revenue.' }] };
+      return mockRespond(req);
+    },
+  });
+  const ma = await openMemalign({ judge, model, store: dbPath() });
+  const first = await ma.align([fb(1), fb(2)]);
+  const id = first.guidelinesAdded[0].id;
+  const second = await ma.align([fb(1, false, 'Changed, but the rule stands.')]);
+  assert.deepEqual(second.guidelinesRevised, []);
+  assert.deepEqual(second.guidelinesAdded.map((g) => [g.id, g.text, g.sources]), [[id, 'Use certified views.', ['f2', 'f1']]]);
+  const mem = await ma.inspect();
+  assert.deepEqual(mem.guidelines.map((g) => [g.id, g.text, g.sources]), [[id, 'Use certified views.', ['f2', 'f1']]]);
+  await ma.close();
+});
