@@ -67,7 +67,7 @@ export async function gepaBaseline(judge: DatasetAdapter['judge'], train: Labell
       const out = (await program.forward(llm as never, input(r) as never)) as { verdict?: unknown };
       const checked = checkValue(judge.output, toValue(out.verdict));
       if (!checked.ok) return { ok: false, recordId: r.record.id, error: { code: 'invalid_output', message: checked.message, retryable: false }, usage, latencyMs: performance.now() - t };
-      return { ok: true, recordId: r.record.id, value: checked.value, rationale: '', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [], dropped: { guidelineIds: [], episodeIds: [] }, truncatedFields: [] }, usage, latencyMs: performance.now() - t, repaired: false };
+      return { ok: true, recordId: r.record.id, value: checked.value, rationale: '', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [], dropped: { guidelineIds: [], episodeIds: [] }, truncatedFields: [], truncatedExamples: [], warnings: [] }, usage, latencyMs: performance.now() - t, repaired: false };
     } catch (error) {
       if ((error as { code?: string }).code === 'replay_miss' || /replay_miss|has no answer for this HTTP/.test(String((error as Error).message))) throw error;
       return { ok: false, recordId: r.record.id, error: { code: 'provider_error', message: (error as Error).message, retryable: false }, usage, latencyMs: performance.now() - t };

@@ -63,7 +63,18 @@ export interface JudgedRecord {
   [variable: string]: Json | undefined;
 }
 
-/** An expert's feedback on a record: a value, a rationale, or both. */
+/** The judge's verdict an expert was shown when giving feedback (from a verdicts file, the app or the API). */
+export interface JudgeVerdictSeen {
+  value?: VerdictValue;
+  rationale?: string;
+}
+
+/**
+ * An expert's feedback on a record: a value, a rationale, or both.
+ *
+ * Identity: feedback given without an `id` is identified by (record id, author), so an author's new
+ * feedback on a record supersedes their previous one (which moves to history). See docs/concepts.md.
+ */
 export interface Feedback {
   id: string;
   record: JudgedRecord;
@@ -72,18 +83,28 @@ export interface Feedback {
   author?: string;
   /** ISO-8601 time; later feedback wins ties. */
   createdAt: string;
+  /** The judge verdict this feedback answers, when the expert reviewed one. */
+  judgeVerdict?: JudgeVerdictSeen;
 }
 
 export type GuidelineOrigin = 'distilled' | 'manual';
 
-/** A short general rule in semantic memory. */
+/**
+ * A short general rule in semantic memory. Its `id` is independent of its text and never reused.
+ * A guideline an expert wrote (`origin: 'manual'`), edited or pinned is the expert's: distillation
+ * and revision never rewrite or remove it (see `isExpertOwned`).
+ */
 export interface Guideline {
   id: string;
   text: string;
-  /** Ids of the feedback it was distilled from (empty for manual guidelines). */
+  /** Ids of the feedback it was distilled from or that repeated it (empty for new manual guidelines). */
   sources: string[];
   origin: GuidelineOrigin;
   pinned: boolean;
+  /** True once an expert rewrote the text. */
+  edited?: boolean;
+  /** Earlier texts of this guideline: a distilled repeat of any of them merges into it. */
+  aliases?: string[];
   /** Memory version at which it was created / last changed. */
   createdVersion: number;
   updatedVersion: number;
@@ -96,13 +117,19 @@ export interface Episode {
   record: JudgedRecord;
   value?: VerdictValue;
   rationale?: string;
-  /** The feedback ids this episode was resolved from. */
+  /** The feedback ids that count towards this episode's resolution (each author's latest, on the winning side). */
   feedbackIds: string[];
   /** The text embedded for retrieval. */
   text: string;
   /** Hash of record + resolved value + rationale: equal hash = unchanged episode. */
   hash: string;
   createdVersion: number;
+  /** The judge verdict the experts answered, when known (the latest one given with the feedback). */
+  judgeVerdict?: JudgeVerdictSeen;
+  /** True when the judge's value differed from the experts': the edge cases that matter most. */
+  disagreed?: boolean;
+  /** False when it was stored while semantic memory was off (not yet distilled; see `redistil`). */
+  distilled?: boolean;
 }
 
 /** Token usage and cost of one or more model calls. */
@@ -123,6 +150,10 @@ export interface Provenance {
   dropped: { guidelineIds: string[]; episodeIds: string[] };
   /** Fields truncated to `fieldTokens`. */
   truncatedFields: string[];
+  /** Recalled examples cut to their per-example share of the budget. */
+  truncatedExamples: string[];
+  /** What the user should know about this working memory (e.g. pinned guidelines over budget). */
+  warnings: string[];
 }
 
 /** A judge's verdict on one record. */

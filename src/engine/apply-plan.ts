@@ -1,20 +1,20 @@
-import type { Feedback, Guideline, JudgeDefinition, Usage } from '../core/types.ts';
-import type { DistilExample, MemoryPlan } from '../core/align/plan.ts';
+import type { Episode, Guideline, JudgeDefinition, Usage } from '../core/types.ts';
+import type { MemoryPlan } from '../core/align/plan.ts';
 import type { MemoryOperation } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import { dedupGuidelines, type ProposedGuideline } from '../core/align/dedup.ts';
-import { resolveFeedback } from '../core/feedback/resolve.ts';
-import { contentHash, normaliseText } from '../core/text/hash.ts';
+import { guidelineKeys, newGuidelineId } from '../core/memory/guideline-rules.ts';
 import { AlignError } from '../core/errors.ts';
+import { estimateTokens } from '../core/text/tokens.ts';
 import { mapLimit } from '../model/limit.ts';
-import { planTasks, runTask, type DistillSettings } from './distill.ts';
+import { planTasks, runTask, type DistillSettings, type TaskResult } from './distill.ts';
 import type { LoadedMemory, MemalignEvent } from './loaded-memory.ts';
 import { UsageTally } from './usage.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 
-/** What an align or forget changed in memory. */
+/** What an align, forget, redistil or import changed in memory. */
 export interface MemoryChangeReport {
   /** False when there was nothing to do (no LLM call, no new version). */
   changed: boolean;
@@ -24,12 +24,16 @@ export interface MemoryChangeReport {
   guidelinesRemoved: Guideline[];
   /** Existing guidelines that new feedback repeated: they gained sources. */
   guidelinesReinforced: string[];
+  /** Guidelines an expert deleted that new feedback repeated: they stay deleted. */
+  guidelinesSuppressed: string[];
   episodesAdded: string[];
   episodesUpdated: string[];
   episodesRemoved: string[];
   feedbackStored: number;
   feedbackUnchanged: number;
   feedbackRemoved: number;
+  /** Feedback that no longer counts (superseded, outvoted, changed or forgotten). */
+  feedbackSuperseded: string[];
   duplicatesDropped: number;
   /** LLM calls made (distillation and revision) and their tokens and cost. */
   usage: Usage;
@@ -54,8 +58,9 @@ export interface ExecuteContext {
 }
 
 /**
- * Carries out a plan: distils and revises guidelines (parallel LLM calls), embeds new episodes,
- * then commits everything as one transaction. Any failure before the commit leaves memory as it was.
+ * Carries out a plan: distils and revises guidelines (parallel LLM calls) while new episodes are
+ * embedded, then commits everything as one transaction. Any failure before the commit leaves
+ * memory as it was. Expert-owned guidelines are never rewritten or removed here.
  *
  * @example
  * const report = await executePlan(planAlign(state, feedback, textOf), 'align: 12 feedback', ctx);
@@ -64,16 +69,21 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const started = ctx.now();
   const state = ctx.memory.state!;
   const tally = new UsageTally(ctx.prices);
-  const gone = new Set([...plan.guidelineDeletes, ...plan.stale.map((s) => s.guideline.id)]);
-  const existing = [...state.guidelines.values()].filter((g) => !gone.has(g.id));
-  const toDistil = ctx.judge.memory.semantic ? plan.toDistil : [];
-  const examplesById = remainingExamples(plan, state.feedback);
-  const tasks = planTasks(ctx.judge, toDistil, plan.stale, existing, ctx.settings);
+  const leaving = new Set([...plan.guidelineDeletes, ...plan.stale.map((s) => s.guideline.id), ...plan.guidelinePurges]);
+  const shownToModel = [...state.guidelines.values()].filter((g) => !leaving.has(g.id));
+  const semantic = ctx.judge.memory.semantic;
+  const toDistil = semantic ? plan.toDistil : [];
+  const tasks = planTasks(ctx.judge, toDistil, plan.stale, shownToModel, ctx.settings);
+  const tokenCache = new Map<string, number>();
+  const tokensOf = (g: Guideline) => { let t = tokenCache.get(g.id); if (t === undefined) { t = estimateTokens(g.text) + 2; tokenCache.set(g.id, t); } return t; };
 
+  // Embedding new episodes does not depend on distillation: both run at once.
+  const embedding = embedEpisodes(plan.episodePuts, ctx);
+  embedding.catch(() => {});
   const llmStart = ctx.now();
   let done = 0;
-  const results = tasks.length === 0 ? [] : await mapLimit(tasks, ctx.settings.parallelism, async (task) => {
-    const r = await runTask(task, { judge: ctx.judge, model: ctx.model(), existing, examplesById, settings: ctx.settings, tally, signal: ctx.signal });
+  const results: TaskResult[] = tasks.length === 0 ? [] : await mapLimit(tasks, ctx.settings.parallelism, async (task) => {
+    const r = await runTask(task, { judge: ctx.judge, model: ctx.model(), existing: shownToModel, supportById: plan.supportById, settings: ctx.settings, tally, signal: ctx.signal, tokensOf });
     ctx.onEvent({ type: 'task', judge: ctx.judge.name, done: ++done, total: tasks.length });
     return r;
   });
@@ -82,60 +92,80 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   if (failed.length > 0) {
     const first = results.find((r) => !r.ok) as { error: unknown };
     const why = first.error instanceof Error ? first.error.message : String(first.error);
-    throw new AlignError(`Alignment failed: ${results.filter((r) => !r.ok).length} of ${tasks.length} model calls failed after retries (${why}). ${failed.length} feedback item(s) were not distilled; nothing was stored. Run align again when the provider is healthy.`, [...new Set(failed)], first.error);
+    throw new AlignError(`Alignment failed: ${results.filter((r) => !r.ok).length} of ${tasks.length} model calls failed after retries (${why}). ${new Set(failed).size} feedback item(s) were not distilled; nothing was stored. Run align again when the provider is healthy.`, [...new Set(failed)], first.error);
   }
+  const { vectors: fresh, requests: embedRequests, ms: embedMs } = await embedding;
+  ctx.signal?.throwIfAborted();
 
-  const proposals: ProposedGuideline[] = results.flatMap((r) => (r.ok && r.kind === 'distill' ? r.proposals : []));
-  const dedup = dedupGuidelines(existing, proposals);
   const version = state.version + 1;
+  const taken = new Set([...state.guidelines.keys(), ...state.tombstones.keys()]);
   const ops: MemoryOperation[] = [];
   for (const f of plan.feedbackPuts) ops.push({ op: 'feedback.put', feedback: f });
   for (const id of plan.feedbackDeletes) ops.push({ op: 'feedback.delete', id });
 
-  const embedStart = ctx.now();
-  const needVectors = plan.episodePuts.filter((e) => !ctx.memory.vectorFor(e));
-  const fresh = new Map<string, Float32Array>();
-  let embedRequests = 0;
-  for (let i = 0; i < needVectors.length; i += 256) {
-    const chunk = needVectors.slice(i, i + 256);
-    const vectors = await ctx.embedder.embed(chunk.map((e) => e.text));
-    embedRequests += 1;
-    chunk.forEach((e, j) => fresh.set(e.id, vectors[j]));
+  const distilled = new Set(toDistil.map((e) => e.key));
+  const planned = new Set(plan.toDistil.map((e) => e.key));
+  for (const e of plan.episodePuts) {
+    const episode: Episode = planned.has(e.id) ? { ...e, distilled: distilled.has(e.id) } : e;
+    ops.push({ op: 'episode.put', episode, vector: fresh.get(e.id) ?? ctx.memory.vectorFor(e) ?? null, embedderId: ctx.embedder.id });
   }
-  if (needVectors.length > 0) ctx.onEvent({ type: 'embed', judge: ctx.judge.name, count: needVectors.length });
-  const embedMs = ctx.now() - embedStart;
-
-  for (const e of plan.episodePuts) ops.push({ op: 'episode.put', episode: e, vector: fresh.get(e.id) ?? ctx.memory.vectorFor(e) ?? null, embedderId: ctx.embedder.id });
   for (const id of plan.episodeDeletes) ops.push({ op: 'episode.delete', id });
 
-  const removed: Guideline[] = plan.guidelineDeletes.map((id) => state.guidelines.get(id)!);
+  // New proposals are matched against every live guideline, including those about to be revised
+  // or removed: a rule re-derived from new feedback keeps its guideline (and id) alive.
+  const proposals: ProposedGuideline[] = results.flatMap((r) => (r.ok && r.kind === 'distill' ? r.proposals : []));
+  const live = [...state.guidelines.values()].filter((g) => !plan.guidelinePurges.includes(g.id));
+  const dedup = dedupGuidelines(live, proposals, [...state.tombstones.values()]);
+  const revived = new Set(dedup.extended.filter((x) => leaving.has(x.id)).map((x) => x.id));
+
+  const removed: Guideline[] = [];
   const revised: MemoryChangeReport['guidelinesRevised'] = [];
-  const keptTexts = new Set(existing.map((g) => normaliseText(g.text)));
+  const reinforced: string[] = [];
+  const staleById = new Map(plan.stale.map((s) => [s.guideline.id, s]));
+  const lost = new Set(plan.lost);
+  const keptKeys = new Set(live.filter((g) => !leaving.has(g.id)).flatMap(guidelineKeys));
   for (const r of results) {
     if (!r.ok || r.kind !== 'revise') continue;
     for (const rev of r.revisions) {
       const g = state.guidelines.get(rev.id)!;
-      const stale = plan.stale.find((s) => s.guideline.id === rev.id)!;
+      const s = staleById.get(rev.id)!;
+      if (revived.has(rev.id)) continue;
       // A revision that now repeats another guideline is merged away rather than kept twice.
-      if (rev.text === null || keptTexts.has(normaliseText(rev.text))) { removed.push(g); ops.push({ op: 'guideline.delete', id: g.id }); continue; }
-      keptTexts.add(normaliseText(rev.text));
-      ops.push({ op: 'guideline.update', id: g.id, changes: { text: rev.text, sources: stale.remaining } });
-      revised.push({ id: g.id, before: g.text, after: rev.text });
+      const repeats = rev.text !== null && guidelineKeys({ ...g, text: rev.text, aliases: [] }).some((k) => keptKeys.has(k));
+      if (rev.text === null || repeats) { removed.push(g); ops.push({ op: 'guideline.delete', id: g.id }); continue; }
+      for (const k of guidelineKeys({ ...g, text: rev.text, aliases: [] })) keptKeys.add(k);
+      ops.push({ op: 'guideline.update', id: g.id, changes: { text: rev.text, sources: s.remaining } });
+      if (rev.text !== g.text) revised.push({ id: g.id, before: g.text, after: rev.text });
     }
   }
-  for (const id of plan.guidelineDeletes) ops.push({ op: 'guideline.delete', id });
-  for (const ext of dedup.extended) ops.push({ op: 'guideline.update', id: ext.id, changes: { sources: ext.sources } });
-  const added: Guideline[] = [...plan.guidelineAdds];
-  for (const g of plan.guidelineAdds) ops.push({ op: 'guideline.add', guideline: g });
-  for (const p of dedup.added) {
-    if (keptTexts.has(normaliseText(p.text))) continue;
-    const id = guidelineId(ctx.judge.name, p.text);
-    // The same rule re-derived from new feedback as a guideline that went stale: it replaces that
-    // guideline (the add comes after its revision or removal) and keeps the sources that remain.
-    const stale = plan.stale.find((x) => x.guideline.id === id);
-    const sources = [...new Set([...(stale?.remaining ?? []), ...p.sources])];
-    const g: Guideline = { id, text: p.text, sources, origin: 'distilled', pinned: false, createdVersion: version, updatedVersion: version };
-    for (const list of [revised, removed]) { const i = list.findIndex((x) => x.id === id); if (i >= 0) list.splice(i, 1); }
+  for (const id of plan.guidelineDeletes) {
+    if (revived.has(id)) continue;
+    removed.push(state.guidelines.get(id)!);
+    ops.push({ op: 'guideline.delete', id });
+  }
+  for (const id of plan.guidelinePurges) {
+    const g = state.guidelines.get(id) ?? state.tombstones.get(id);
+    if (g && state.guidelines.has(id)) removed.push(g);
+    ops.push({ op: 'guideline.purge', id });
+  }
+  for (const u of plan.sourceUpdates) {
+    if (dedup.extended.some((x) => x.id === u.id)) continue;
+    ops.push({ op: 'guideline.update', id: u.id, changes: { sources: u.sources } });
+  }
+  for (const ext of dedup.extended) {
+    // Old sources that no longer count go; what the new feedback cites (even under a reused id) comes in.
+    const g = state.guidelines.get(ext.id)!;
+    const sources = [...new Set([...g.sources.filter((s) => !lost.has(s)), ...ext.added])];
+    ops.push({ op: 'guideline.update', id: ext.id, changes: { sources } });
+    reinforced.push(ext.id);
+  }
+  const added: Guideline[] = [];
+  for (const g of plan.guidelineAdds) { ops.push({ op: 'guideline.add', guideline: g }); added.push(g); }
+  for (const g of plan.tombstoneAdds) ops.push({ op: 'tombstone.add', guideline: g });
+  for (const [n, p] of dedup.added.entries()) {
+    const id = newGuidelineId(taken, `${ctx.judge.name}\n${version}\n${n}\n${p.text}`);
+    taken.add(id);
+    const g: Guideline = { id, text: p.text, sources: p.sources, origin: 'distilled', pinned: false, createdVersion: version, updatedVersion: version };
     added.push(g);
     ops.push({ op: 'guideline.add', guideline: g });
   }
@@ -146,50 +176,40 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const storeMs = ctx.now() - storeStart;
   return {
     changed: true, version: committed,
-    guidelinesAdded: added, guidelinesRevised: revised, guidelinesRemoved: removed, guidelinesReinforced: dedup.extended.map((e) => e.id),
+    guidelinesAdded: added, guidelinesRevised: revised, guidelinesRemoved: removed, guidelinesReinforced: reinforced, guidelinesSuppressed: dedup.suppressed,
     episodesAdded: plan.episodePuts.filter((e) => !state.episodes.has(e.id)).map((e) => e.id),
     episodesUpdated: plan.episodePuts.filter((e) => state.episodes.has(e.id)).map((e) => e.id),
     episodesRemoved: plan.episodeDeletes,
     feedbackStored: plan.feedbackPuts.length, feedbackUnchanged: plan.unchanged.length, feedbackRemoved: plan.feedbackDeletes.length,
-    duplicatesDropped: dedup.dropped, usage: tally.usage(), embeddings: { requests: embedRequests, texts: needVectors.length },
+    feedbackSuperseded: plan.lost.filter((id) => !plan.feedbackDeletes.includes(id)),
+    duplicatesDropped: dedup.dropped, usage: tally.usage(), embeddings: { requests: embedRequests, texts: fresh.size },
     rounds: Math.ceil(tasks.length / ctx.settings.parallelism),
     timings: { totalMs: ctx.now() - started, llmMs, embedMs, storeMs },
   };
 }
 
+// Vectors for the episodes whose text is new; unchanged texts keep their stored vector.
+async function embedEpisodes(episodes: Episode[], ctx: ExecuteContext): Promise<{ vectors: Map<string, Float32Array>; requests: number; ms: number }> {
+  const start = ctx.now();
+  const need = episodes.filter((e) => !ctx.memory.vectorFor(e));
+  const vectors = new Map<string, Float32Array>();
+  let requests = 0;
+  for (let i = 0; i < need.length; i += 256) {
+    const chunk = need.slice(i, i + 256);
+    const out = await ctx.embedder.embed(chunk.map((e) => e.text));
+    requests += 1;
+    chunk.forEach((e, j) => vectors.set(e.id, out[j]));
+  }
+  if (need.length > 0) ctx.onEvent({ type: 'embed', judge: ctx.judge.name, count: need.length });
+  return { vectors, requests, ms: ctx.now() - start };
+}
+
 /** A report for a call that had nothing to do. */
 export function unchangedReport(version: number, unchanged: number): MemoryChangeReport {
   return {
-    changed: false, version, guidelinesAdded: [], guidelinesRevised: [], guidelinesRemoved: [], guidelinesReinforced: [],
-    episodesAdded: [], episodesUpdated: [], episodesRemoved: [], feedbackStored: 0, feedbackUnchanged: unchanged, feedbackRemoved: 0,
+    changed: false, version, guidelinesAdded: [], guidelinesRevised: [], guidelinesRemoved: [], guidelinesReinforced: [], guidelinesSuppressed: [],
+    episodesAdded: [], episodesUpdated: [], episodesRemoved: [], feedbackStored: 0, feedbackUnchanged: unchanged, feedbackRemoved: 0, feedbackSuperseded: [],
     duplicatesDropped: 0, usage: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, embeddings: { requests: 0, texts: 0 }, rounds: 0,
     timings: { totalMs: 0, llmMs: 0, embedMs: 0, storeMs: 0 },
   };
-}
-
-/** A guideline's id: derived from its judge and normalised text, so the same rule keeps one id. */
-export function guidelineId(judge: string, text: string): string {
-  return `g_${contentHash(`${judge}\n${normaliseText(text)}`, 12)}`;
-}
-
-// The feedback that remains after the plan, as resolved examples keyed by feedback id (for revisions).
-function remainingExamples(plan: MemoryPlan, feedback: Map<string, Feedback>): Map<string, DistilExample> {
-  const out = new Map<string, DistilExample>();
-  if (plan.stale.length === 0) return out;
-  const changed = new Set([...plan.changed, ...plan.feedbackDeletes]);
-  const needed = new Set(plan.stale.flatMap((s) => s.remaining));
-  const byRecord = new Map<string, Feedback[]>();
-  for (const f of feedback.values()) {
-    if (changed.has(f.id)) continue;
-    const list = byRecord.get(f.record.id) ?? [];
-    list.push(f);
-    byRecord.set(f.record.id, list);
-  }
-  for (const [recordId, items] of byRecord) {
-    if (!items.some((f) => needed.has(f.id))) continue;
-    const r = resolveFeedback(items);
-    const ex: DistilExample = { key: recordId, record: items[items.length - 1].record, value: r.value, rationale: r.rationale, feedbackIds: r.feedbackIds };
-    for (const f of items) out.set(f.id, ex);
-  }
-  return out;
 }

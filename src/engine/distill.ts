@@ -10,6 +10,7 @@ import { estimateTokens } from '../core/text/tokens.ts';
 import { renderRecord } from '../core/prompt/render-record.ts';
 import { recordFields } from '../core/prompt/distill-prompt.ts';
 import { MemalignError } from '../core/errors.ts';
+import { relevantGuidelines } from '../core/align/relevant-guidelines.ts';
 import type { UsageTally } from './usage.ts';
 
 /** Distillation settings (defaults follow the reference: ≤ 50 records a batch, 8 in parallel). */
@@ -23,9 +24,11 @@ export interface DistillSettings {
   /** Longest a record field may be in a distillation prompt. */
   fieldTokens: number;
   maxOutputTokens: number;
+  /** Share of `maxBatchTokens` that existing guidelines may take in a distillation prompt (the most relevant first). */
+  guidelineShare: number;
 }
 
-export const DEFAULT_DISTILL: DistillSettings = { maxBatchItems: 50, maxBatchTokens: 60_000, parallelism: 8, retries: 2, fieldTokens: 400, maxOutputTokens: 4000 };
+export const DEFAULT_DISTILL: DistillSettings = { maxBatchItems: 50, maxBatchTokens: 60_000, parallelism: 8, retries: 2, fieldTokens: 400, maxOutputTokens: 4000, guidelineShare: 0.25 };
 
 /** One unit of LLM work in an alignment: a batch to distil or a group of guidelines to revise. */
 export type AlignTask =
@@ -47,7 +50,8 @@ export type TaskResult =
  */
 export function planTasks(judge: JudgeDefinition, examples: DistilExample[], stale: StaleGuideline[], existing: Guideline[], settings: DistillSettings): AlignTask[] {
   const fields = recordFields(judge);
-  const overhead = estimateTokens(existing.map((g) => g.text).join('\n')) + estimateTokens(judge.instructions) + 400;
+  const guidelineTokens = Math.min(estimateTokens(existing.map((g) => g.text).join('\n')), guidelineBudget(settings));
+  const overhead = guidelineTokens + estimateTokens(judge.instructions) + 400;
   const budget = Math.max(1000, settings.maxBatchTokens - overhead);
   const tokensOf = (ex: DistilExample) =>
     estimateTokens(renderRecord(ex.record, fields, { maxTokens: settings.fieldTokens }).text) + estimateTokens(ex.rationale ?? '') + 20;
@@ -66,21 +70,23 @@ export function planTasks(judge: JudgeDefinition, examples: DistilExample[], sta
  * const result = await runTask(task, { judge, model, existing, examplesById, settings, tally });
  */
 export async function runTask(task: AlignTask, ctx: {
-  judge: JudgeDefinition; model: ChatModel; existing: Guideline[]; examplesById: Map<string, DistilExample>;
-  settings: DistillSettings; tally: UsageTally; signal?: AbortSignal;
+  judge: JudgeDefinition; model: ChatModel; existing: Guideline[]; supportById: Map<string, DistilExample>;
+  settings: DistillSettings; tally: UsageTally; signal?: AbortSignal; tokensOf: (g: Guideline) => number;
 }): Promise<TaskResult> {
   const feedbackIds = task.kind === 'distill' ? task.examples.flatMap((e) => e.feedbackIds) : task.stale.flatMap((s) => s.remaining);
   let lastError: unknown;
   for (let attempt = 0; attempt <= ctx.settings.retries; attempt++) {
     try {
       if (task.kind === 'distill') {
-        const { system, prompt, ids } = distillPrompt(ctx.judge, ctx.existing, task.examples, { fieldTokens: ctx.settings.fieldTokens });
+        const batchText = task.examples.map((e) => `${JSON.stringify(e.record)} ${e.rationale ?? ''}`).join('\n');
+        const { shown, omitted } = relevantGuidelines(ctx.existing, batchText, guidelineBudget(ctx.settings), ctx.tokensOf);
+        const { system, prompt, ids } = distillPrompt(ctx.judge, shown, task.examples, { fieldTokens: ctx.settings.fieldTokens, omitted });
         const res = await ctx.model.generate({ system, prompt, schema: DISTILL_SCHEMA, schemaName: 'guidelines', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal });
         ctx.tally.add(ctx.model.id, res.inputTokens, res.outputTokens);
         return { ok: true, kind: 'distill', proposals: readProposals(res.text, ids, task.examples) };
       }
       const ids = task.stale.map((s) => s.guideline.id);
-      const { system, prompt } = revisePrompt(ctx.judge, task.stale, ctx.examplesById, { fieldTokens: ctx.settings.fieldTokens });
+      const { system, prompt } = revisePrompt(ctx.judge, task.stale, ctx.supportById, { fieldTokens: ctx.settings.fieldTokens });
       const res = await ctx.model.generate({ system, prompt, schema: reviseSchema(ids), schemaName: 'revisions', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal });
       ctx.tally.add(ctx.model.id, res.inputTokens, res.outputTokens);
       return { ok: true, kind: 'revise', revisions: readRevisions(res.text, ids) };
@@ -91,6 +97,11 @@ export async function runTask(task: AlignTask, ctx: {
     }
   }
   return { ok: false, feedbackIds, error: lastError };
+}
+
+/** Tokens existing guidelines may take in one distillation prompt. */
+export function guidelineBudget(settings: DistillSettings): number {
+  return Math.max(500, Math.floor(settings.maxBatchTokens * settings.guidelineShare));
 }
 
 function readProposals(text: string, ids: string[], examples: DistilExample[]): ProposedGuideline[] {

@@ -31,15 +31,25 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
   const hits = !m.episodic || m.k <= 0 || !index || index.size === 0 ? []
     : m.recall === 'random' ? randomEpisodes(state, record.id, m.k)
     : index.search(query, { k: m.k, floor: m.similarityFloor, mmrLambda: m.mmrLambda, balanceLabels: m.balanceLabels });
-  const exampleFieldTokens = Math.max(16, Math.floor(m.fieldTokens / 4));
+  // Each example gets an equal share of the examples' half of the budget.
+  const exampleTokens = Math.max(48, Math.floor(m.workingMemoryTokens / 2 / Math.max(1, m.k)));
+  const truncatedExamples: string[] = [];
   const recalled = hits.flatMap((h, i) => {
     const episode = state.episodes.get(h.id);
-    return episode ? [{ episode, score: h.score, text: renderExample(judge, episode, i + 1, exampleFieldTokens) }] : [];
+    if (!episode) return [];
+    const rendered = renderExample(judge, episode, i + 1, exampleTokens);
+    if (rendered.truncated) truncatedExamples.push(episode.id);
+    return [{ episode, score: h.score, text: rendered.text }];
   });
   const guidelines = m.semantic ? rankGuidelines(state.guidelines.values()) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
+  const warnings: string[] = [];
+  if (sel.pinnedTokens > m.workingMemoryTokens) {
+    warnings.push(`The pinned guidelines take ${sel.pinnedTokens} tokens and alone exceed the working-memory budget of ${m.workingMemoryTokens} tokens; they all went in, and ${sel.droppedEpisodes.length} example(s) and ${sel.droppedGuidelines.length} other guideline(s) were left out. Unpin some guidelines or raise memory.workingMemoryTokens.`);
+  }
   // The budget keeps a prefix of the recalled examples, so their numbers (1..n) stay right.
   const examples = sel.episodes.map((r) => r.text);
+  const kept = new Set(sel.episodes.map((r) => r.episode.id));
   const { system, prompt, truncated } = judgePrompt(judge, record, sel.guidelines, examples);
   return {
     system, prompt,
@@ -49,6 +59,8 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
       episodes: sel.episodes.map((r) => ({ id: r.episode.id, score: round(r.score) })),
       dropped: { guidelineIds: sel.droppedGuidelines, episodeIds: sel.droppedEpisodes },
       truncatedFields: truncated,
+      truncatedExamples: truncatedExamples.filter((id) => kept.has(id)),
+      warnings,
     },
   };
 }

@@ -8,7 +8,8 @@ import { EpisodeIndex, type IndexedEpisode } from '../recall/episode-index.ts';
 export type MemalignEvent =
   | { type: 'reembed'; judge: string; count: number; from: string[]; to: string }
   | { type: 'task'; judge: string; done: number; total: number }
-  | { type: 'embed'; judge: string; count: number };
+  | { type: 'embed'; judge: string; count: number }
+  | { type: 'warning'; judge: string; message: string };
 
 /**
  * A judge's memory held in process: the state, and the recall index kept in step with it
@@ -39,11 +40,24 @@ export class LoadedMemory {
     const { state, vectors } = await this.store.load(this.judge);
     const stale = [...state.episodes.values()].filter((e) => vectors.get(e.id)?.embedderId !== this.embedder.id);
     if (stale.length > 0) await this.reembed(stale, vectors);
-    this.state = state;
     // Labels come from the store's column: building the index must not parse every episode.
-    this.index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: vectors.get(e.id)!.vector, label: vectors.get(e.id)?.label })),
+    const index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: vectors.get(e.id)!.vector, label: vectors.get(e.id)?.label })),
       { dimension: this.embedder.dimension, embedderId: this.embedder.id });
+    // A commit of this instance may have landed while the load ran: never step back to an older version.
+    if (this.state && this.state.version > state.version) return this.state;
+    this.state = state;
+    this.index = index;
     return state;
+  }
+
+  /**
+   * The state and its recall index as one pair, taken synchronously. They always belong to the
+   * same version: every change replaces or updates both without yielding in between, so a verdict
+   * that recalls and assembles its prompt from one snapshot (synchronously) sees one whole version.
+   */
+  snapshot(): { state: MemoryState; index: EpisodeIndex | undefined } {
+    if (!this.state) throw new Error('memory not loaded: call refresh() first');
+    return { state: this.state, index: this.index };
   }
 
   /** The stored vector of an episode, if it is in the current space and its text is unchanged. */

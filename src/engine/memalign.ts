@@ -1,29 +1,31 @@
 import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord, JudgeResult } from '../core/types.ts';
-import { plainEpisode, type LogEntry, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
+import { plainEpisode, type LogEntry, type MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 import { parseJudge, queryFieldsOf } from '../core/judge/definition.ts';
-import { parseFeedback, parseRecord } from '../core/feedback/parse-feedback.ts';
+import { parseFeedback, type FeedbackSource, type RecordChange } from '../core/feedback/parse-feedback.ts';
+import { checkRecordsAgainstMemory } from '../core/feedback/record-conflicts.ts';
 import { planAlign, planForget, isEmptyPlan } from '../core/align/plan.ts';
-import { ConfigError, NotFoundError, ValidationError, type Issue } from '../core/errors.ts';
+import { planRedistil } from '../core/align/redistil-plan.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { hashedEmbedder } from '../embed/hashed-embedder.ts';
 import { cachedEmbedder } from '../embed/cached-embedder.ts';
+import { limitedEmbedder } from '../embed/limited-embedder.ts';
 import { recordText } from '../recall/query-text.ts';
-import { resolveModel } from '../model/resolve-model.ts';
-import { withRetry } from '../model/retry.ts';
-import { mapLimit } from '../model/limit.ts';
 import { DEFAULT_DISTILL, type DistillSettings } from './distill.ts';
 import { LoadedMemory, type MemalignEvent } from './loaded-memory.ts';
-import { executePlan, guidelineId, unchangedReport, type MemoryChangeReport } from './apply-plan.ts';
-import { assembleWorkingMemory, callJudge } from './judge-record.ts';
+import { executePlan, unchangedReport, type MemoryChangeReport } from './apply-plan.ts';
+import { judgeRecords, type JudgeManyOptions } from './judging.ts';
+import { guidelineEdits, type Edit } from './guideline-edits.ts';
+import { judgeModel } from './models.ts';
 import { exportMemory, importPlan, type MemoryExport } from './memory-export.ts';
 
 /** Options of `openMemalign`. Only `judge` is required. */
 export interface MemalignOptions {
-  /** The judge, as a parsed definition or plain data (validated). */
+  /** The judge, as plain data or a definition (always validated). */
   judge: JudgeDefinition | unknown;
   /** A store or an SQLite file path; default `.memalign/memory.db`. */
   store?: MemoryStore | string;
@@ -38,12 +40,23 @@ export interface MemalignOptions {
   retries?: number;
   /** Base backoff delay in ms. Default 500. */
   retryDelayMs?: number;
+  /** Longest one model or embedding request may take, in ms, before it fails (retryably). Default 120 000. */
+  timeoutMs?: number;
   prices?: PriceOverrides;
   /** Environment for model strings (API keys); default `process.env`. */
   env?: Record<string, string | undefined>;
   onEvent?: (event: MemalignEvent) => void;
   /** Clock for feedback times; default the system clock. */
   now?: () => Date;
+}
+
+/** Options of `align`. */
+export interface AlignOptions {
+  signal?: AbortSignal;
+  /** Where each feedback item came from, so errors name the file and line. */
+  sources?: FeedbackSource[];
+  /** A record id given again with different content: an error (default) or a new version of the record. */
+  recordChange?: RecordChange;
 }
 
 /**
@@ -57,7 +70,8 @@ export interface MemalignOptions {
  * await ma.close();
  */
 export async function openMemalign(options: MemalignOptions): Promise<Memalign> {
-  const judge = isParsed(options.judge) ? options.judge : parseJudge(options.judge);
+  // Always validated: a definition that merely looks parsed may carry anything.
+  const judge = parseJudge(options.judge);
   const store = typeof options.store === 'object' ? options.store : openSqliteStore(options.store ?? '.memalign/memory.db');
   const ma = new Memalign(judge, store, options, typeof options.store !== 'object');
   try {
@@ -89,7 +103,7 @@ export class Memalign {
     this.store = store;
     this.options = options;
     this.ownsStore = ownsStore;
-    this.embedder = cachedEmbedder(options.embedder ?? hashedEmbedder());
+    this.embedder = cachedEmbedder(limitedEmbedder(options.embedder ?? hashedEmbedder(), { timeoutMs: options.timeoutMs }));
     this.settings = { ...DEFAULT_DISTILL, ...options.distill };
     this.memory = new LoadedMemory(judge.name, store, this.embedder, options.onEvent ?? (() => {}));
   }
@@ -100,13 +114,14 @@ export class Memalign {
   }
 
   /**
-   * Aligns the judge on expert feedback: stores examples, distils guidelines, re-derives what
-   * changed feedback invalidated. Unchanged feedback is a no-op. All or nothing.
+   * Aligns the judge on expert feedback: stores examples, distils guidelines, revises or removes
+   * the guidelines of feedback that no longer counts. Unchanged feedback is a no-op. All or nothing.
    */
-  align(feedback: (Feedback | unknown)[], options: { signal?: AbortSignal } = {}): Promise<MemoryChangeReport> {
+  align(feedback: (Feedback | unknown)[], options: AlignOptions = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
-      const items = parseFeedback(feedback, this.definition.output, { now: this.options.now });
+      const items = parseFeedback(feedback, this.definition.output, { now: this.options.now, sources: options.sources, recordChange: options.recordChange });
       const state = await this.memory.refresh();
+      checkRecordsAgainstMemory(state, items, options);
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
       return executePlan(plan, `align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, this.context(options.signal));
@@ -125,6 +140,19 @@ export class Memalign {
     });
   }
 
+  /**
+   * Distils guidelines from episodes aligned while semantic memory was off; with `all`, re-distils
+   * every episode (after a model change), replacing all distilled guidelines. One new version.
+   */
+  redistil(options: { all?: boolean; signal?: AbortSignal } = {}): Promise<MemoryChangeReport> {
+    return this.exclusive(async () => {
+      const state = await this.memory.refresh();
+      const plan = planRedistil(state, { all: options.all });
+      if (!this.definition.memory.semantic || isEmptyPlan(plan)) return unchangedReport(state.version, 0);
+      return executePlan(plan, options.all ? 'redistil: all episodes' : `redistil: ${plan.toDistil.length} undistilled episode(s)`, this.context(options.signal));
+    });
+  }
+
   /** Judges one record with the current memory. Never throws for provider or output failures: see `ok`. */
   async judge(record: JudgedRecord | unknown, options: { signal?: AbortSignal } = {}): Promise<JudgeResult> {
     const [result] = await this.judgeMany([record], { concurrency: 1, signal: options.signal });
@@ -133,73 +161,46 @@ export class Memalign {
 
   /**
    * Judges many records: query embeddings in batches, model calls with bounded concurrency,
-   * results in input order. `onResult` sees each result as it completes.
+   * results in input order; each verdict uses one whole memory version and names it.
    */
-  async judgeMany(records: (JudgedRecord | unknown)[], options: { concurrency?: number; signal?: AbortSignal; onResult?: (r: JudgeResult, index: number) => void } = {}): Promise<JudgeResult[]> {
-    const parsed = validateRecords(records);
-    const state = await this.memory.refresh();
-    const index = this.memory.index;
-    const texts = parsed.map((r) => recordText(r, queryFieldsOf(this.definition)));
-    const useRecall = this.definition.memory.episodic && this.definition.memory.k > 0 && (index?.size ?? 0) > 0;
-    const vectors: (Float32Array | null)[] = new Array(parsed.length).fill(null);
-    if (useRecall) {
-      for (let i = 0; i < texts.length; i += 256) {
-        const batch = await this.embedder.embed(texts.slice(i, i + 256));
-        batch.forEach((v, j) => { vectors[i + j] = v; });
-      }
-    }
-    const model = this.chatModel();
-    const now = () => performance.now();
-    return mapLimit(parsed, options.concurrency ?? 8, async (record, i) => {
-      const started = now();
-      const wm = assembleWorkingMemory(this.definition, state, index, record, { text: texts[i], vector: vectors[i] });
-      const result = await callJudge(this.definition, model, record.id, wm, { started, now, prices: this.options.prices, signal: options.signal });
-      options.onResult?.(result, i);
-      return result;
-    });
+  judgeMany(records: (JudgedRecord | unknown)[], options: JudgeManyOptions = {}): Promise<JudgeResult[]> {
+    return judgeRecords({ judge: this.definition, memory: this.memory, embedder: this.embedder, model: this.chatModel(), prices: this.options.prices, onEvent: this.options.onEvent ?? (() => {}) }, records, options);
   }
 
-  /** The judge's memory: version, guidelines (ranked), episodes and feedback (without vectors). */
-  async inspect(): Promise<{ version: number; guidelines: Guideline[]; episodes: Episode[]; feedback: Feedback[] }> {
+  /** The judge's memory: version, guidelines, tombstones (deleted by experts), episodes and feedback (without vectors). */
+  async inspect(): Promise<{ version: number; guidelines: Guideline[]; tombstones: Guideline[]; episodes: Episode[]; feedback: Feedback[] }> {
     const s = await this.memory.refresh();
-    return { version: s.version, guidelines: [...s.guidelines.values()], episodes: [...s.episodes.values()].map(plainEpisode), feedback: [...s.feedback.values()] };
+    return { version: s.version, guidelines: [...s.guidelines.values()], tombstones: [...s.tombstones.values()], episodes: [...s.episodes.values()].map(plainEpisode), feedback: [...s.feedback.values()] };
+  }
+
+  /** What a feedback said before it was superseded, oldest first. */
+  async feedbackHistory(feedbackId: string): Promise<Feedback[]> {
+    return (await this.store.feedbackHistory(this.definition.name, feedbackId)).map((h) => h.feedback);
   }
 
   /** Adds a guideline written by an expert (origin `manual`). */
   addGuideline(text: string, options: { pinned?: boolean } = {}): Promise<Guideline> {
-    return this.edit(async (state) => {
-      const clean = requireText(text);
-      const id = guidelineId(this.definition.name, clean);
-      if (state.guidelines.has(id)) throw new ValidationError('guideline', [{ path: 'text', message: `the same guideline already exists as ${id}` }]);
-      const g: Guideline = { id, text: clean, sources: [], origin: 'manual', pinned: options.pinned ?? false, createdVersion: state.version + 1, updatedVersion: state.version + 1 };
-      return { ops: [{ op: 'guideline.add', guideline: g }], cause: 'edit: add guideline', result: g };
-    });
+    return this.edit((s) => guidelineEdits.add(s, this.definition.name, text, options));
   }
 
-  /** Rewrites a guideline. An expert's edit makes it `manual`: it will not be re-distilled over. */
+  /** Rewrites a guideline; it becomes the expert's and will not be re-distilled over. */
   editGuideline(id: string, text: string): Promise<Guideline> {
-    return this.edit(async (state) => {
-      const g = this.guideline(state.guidelines, id);
-      const clean = requireText(text);
-      const next: Guideline = { ...g, text: clean, origin: 'manual', updatedVersion: state.version + 1 };
-      return { ops: [{ op: 'guideline.delete', id }, { op: 'guideline.add', guideline: next }], cause: `edit: rewrite guideline ${id}`, result: next };
-    });
+    return this.edit((s) => guidelineEdits.edit(s, this.definition.name, id, text));
   }
 
-  /** Pins (never dropped by the budget) or unpins a guideline. */
+  /** Pins (always in the prompt, never rewritten by distillation) or unpins a guideline. */
   pinGuideline(id: string, pinned = true): Promise<Guideline> {
-    return this.edit(async (state) => {
-      const g = this.guideline(state.guidelines, id);
-      return { ops: [{ op: 'guideline.update', id, changes: { pinned } }], cause: `edit: ${pinned ? 'pin' : 'unpin'} guideline ${id}`, result: { ...g, pinned, updatedVersion: state.version + 1 } };
-    });
+    return this.edit((s) => guidelineEdits.pin(s, this.definition.name, id, pinned));
   }
 
-  /** Deletes a guideline (its feedback and episodes stay). */
+  /** Deletes a guideline, leaving a tombstone so new feedback cannot bring it back (its feedback and episodes stay). */
   deleteGuideline(id: string): Promise<Guideline> {
-    return this.edit(async (state) => {
-      const g = this.guideline(state.guidelines, id);
-      return { ops: [{ op: 'guideline.delete', id }], cause: `edit: delete guideline ${id}`, result: g };
-    });
+    return this.edit((s) => guidelineEdits.delete(s, this.definition.name, id));
+  }
+
+  /** Restores a guideline an expert deleted. */
+  restoreGuideline(id: string): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.restore(s, this.definition.name, id));
   }
 
   /** The memory's change log, oldest first. */
@@ -212,11 +213,12 @@ export class Memalign {
     return exportMemory(this.definition, await this.memory.refresh());
   }
 
-  /** Replaces this judge's memory with an export's content, as one new version. */
+  /** Replaces this judge's memory with an export's content, as one new version (none if it already holds it). */
   import(data: unknown): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
       const state = await this.memory.refresh();
       const plan = importPlan(this.definition, state, data, (r) => this.textOf(r));
+      if (isEmptyPlan(plan)) return unchangedReport(state.version, state.feedback.size);
       return executePlan(plan, 'import', this.context());
     });
   }
@@ -231,16 +233,10 @@ export class Memalign {
     return recordText(record, queryFieldsOf(this.definition));
   }
 
-  private guideline(all: Map<string, Guideline>, id: string): Guideline {
-    const g = all.get(id);
-    if (!g) throw new NotFoundError(`No guideline "${id}" in the memory of judge "${this.definition.name}". List guidelines with inspect().`);
-    return g;
-  }
-
-  private edit<T>(make: (state: MemoryState) => Promise<{ ops: MemoryOperation[]; cause: string; result: T }>): Promise<T> {
+  private edit<T>(make: (state: MemoryState) => Edit<T>): Promise<T> {
     return this.exclusive(async () => {
       const state = await this.memory.refresh();
-      const { ops, cause, result } = await make(state);
+      const { ops, cause, result } = make(state);
       const version = await this.store.commit(this.definition.name, state.version, ops, cause);
       this.memory.applyCommitted(ops, version);
       return result;
@@ -261,20 +257,18 @@ export class Memalign {
   }
 
   private chatModel(): ChatModel {
-    this.chat ??= this.resolve(this.options.model ?? this.definition.model, 'model');
+    this.chat ??= judgeModel(this.options.model ?? this.definition.model, 'model', this.modelSettings());
     return this.chat;
   }
 
   private distillModel(): ChatModel {
     const spec = this.options.distillModel ?? this.definition.distillModel;
-    this.distiller ??= spec ? this.resolve(spec, 'distillModel') : this.chatModel();
+    this.distiller ??= spec ? judgeModel(spec, 'distillModel', this.modelSettings()) : this.chatModel();
     return this.distiller;
   }
 
-  private resolve(spec: ChatModel | string | undefined, field: string): ChatModel {
-    if (spec === undefined) throw new ConfigError(`Judge "${this.definition.name}" has no model: set "${field}" in the judge file (e.g. "openai:gpt-4.1-mini") or pass { ${field} } to openMemalign.`);
-    const model = typeof spec === 'string' ? resolveModel(spec, { env: this.options.env }) : spec;
-    return withRetry(model, { retries: this.options.retries ?? 2, baseDelayMs: this.options.retryDelayMs ?? 500 });
+  private modelSettings() {
+    return { judge: this.definition.name, retries: this.options.retries, retryDelayMs: this.options.retryDelayMs, timeoutMs: this.options.timeoutMs, env: this.options.env };
   }
 
   private context(signal?: AbortSignal) {
@@ -283,25 +277,4 @@ export class Memalign {
       settings: this.settings, prices: this.options.prices, onEvent: this.options.onEvent ?? (() => {}), now: () => performance.now(), signal,
     };
   }
-}
-
-function isParsed(judge: unknown): judge is JudgeDefinition {
-  const j = judge as JudgeDefinition;
-  return typeof j === 'object' && j !== null && typeof j.memory === 'object' && j.memory !== null && typeof j.memory.k === 'number' && typeof j.output === 'object';
-}
-
-function validateRecords(records: unknown[]): JudgedRecord[] {
-  const issues: Issue[] = [];
-  const out: JudgedRecord[] = [];
-  records.forEach((r, i) => {
-    const rec = parseRecord(r, (path, message) => issues.push({ path: `[${i}]${path ? `.${path}` : ''}`, message }));
-    if (rec) out.push(rec);
-  });
-  if (issues.length > 0) throw new ValidationError('records', issues);
-  return out;
-}
-
-function requireText(text: string): string {
-  if (typeof text !== 'string' || text.trim() === '') throw new ValidationError('guideline', [{ path: 'text', message: 'write the guideline text' }]);
-  return text.trim().replace(/\s+/g, ' ');
 }

@@ -1,6 +1,6 @@
 import type { LogEntry, MemoryOperation, MemoryState } from '../core/memory/operations.ts';
+import type { Feedback } from '../core/types.ts';
 
-/** A stored episode vector and the space it lives in. */
 /** A stored episode vector, the space it lives in, and the episode's label (its value as JSON), for recall. */
 export interface StoredVector { id: string; vector: Float32Array; embedderId: string; label?: string }
 
@@ -30,6 +30,8 @@ export interface MemoryStore {
   /** Replaces derived vectors (after an embedder change); not a memory change, so no new version. */
   putVectors(judge: string, vectors: StoredVector[]): Promise<void>;
   log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;
+  /** What a feedback said before it was superseded, oldest first, with the version that superseded it. */
+  feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]>;
   judges(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -15,14 +15,15 @@ import type { ChatRequest } from '../model/chat-model.ts';
 export function mockRespond(request: Pick<ChatRequest, 'prompt' | 'schema' | 'schemaName'>): string {
   if (request.schemaName === 'guidelines') {
     const guidelines: { text: string; sources: string[] }[] = [];
-    const re = /### EXAMPLE (e\d+)[\s\S]*?Expert explanation: (.*)/g;
+    // Each example's explanation sits in its own block (or reads "Expert explanation: (not given)").
+    const re = /### EXAMPLE (e\d+)[\s\S]*?(?:<<<BEGIN EXPERT EXPLANATION>>>\n([\s\S]*?)\n<<<END EXPERT EXPLANATION>>>|Expert explanation: \(not given\))/g;
     for (const m of request.prompt.matchAll(re)) {
-      if (m[2] && m[2] !== '(not given)') guidelines.push({ text: m[2].trim(), sources: [m[1]] });
+      if (m[2] && m[2].trim() !== '') guidelines.push({ text: m[2].trim().split('\n')[0], sources: [m[1]] });
     }
     return JSON.stringify({ guidelines });
   }
   if (request.schemaName === 'revisions') {
-    const revisions = [...request.prompt.matchAll(/## GUIDELINE (\S+)\n(.*)/g)].map((m) => ({ id: m[1], keep: true, text: m[2] }));
+    const revisions = [...request.prompt.matchAll(/## GUIDELINE (\S+)\n<<<BEGIN GUIDELINE>>>\n(.*)/g)].map((m) => ({ id: m[1], keep: true, text: m[2] }));
     return JSON.stringify({ revisions });
   }
   const valueSchema = ((request.schema.properties as { [k: string]: { [k: string]: unknown } } | undefined)?.value) ?? {};

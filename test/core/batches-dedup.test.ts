@@ -27,6 +27,6 @@ test('duplicates are dropped across batches and against existing guidelines; the
     { text: '!!!', sources: ['f4'] },
   ]);
   assert.deepEqual(r.added, [{ text: 'Be concise.', sources: ['f1', 'f2'] }]);
-  assert.deepEqual(r.extended, [{ id: 'g1', sources: ['f0', 'f3'] }]);
+  assert.deepEqual(r.extended, [{ id: 'g1', sources: ['f0', 'f3'], added: ['f3'] }]);
   assert.equal(r.dropped, 3);
 });

@@ -50,12 +50,13 @@ test('forgetting removes episodes with no feedback left and re-resolves the othe
   assert.deepEqual(plan.episodeDeletes, ['r1']);
   assert.deepEqual(plan.episodePuts.map((e) => [e.id, e.value, e.feedbackIds]), [['r2', true, ['f2']]]);
   assert.deepEqual(plan.guidelineDeletes.sort(), ['g1', 'g2']);
-  assert.deepEqual(plan.toDistil, []);
+  assert.deepEqual(plan.toDistil.map((e) => e.key), ['r2'], 'the record now resolves to the once-outvoted value: distil it');
 });
 
 test('a second feedback on a record changes its resolution', () => {
   const state = stateAfter([fb('f1', 'r1', true)]);
   const plan = planAlign(state, [fb('f2', 'r1', false, 'wrong', '2026-01-05T00:00:00Z')], textOf);
   assert.equal(plan.episodePuts[0].value, false);
-  assert.deepEqual(plan.episodePuts[0].feedbackIds, ['f1', 'f2']);
+  assert.deepEqual(plan.episodePuts[0].feedbackIds, ['f2'], 'the tie goes to the most recent; the outvoted f1 no longer counts');
+  assert.deepEqual(plan.lost, ['f1']);
 });

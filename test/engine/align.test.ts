@@ -189,7 +189,8 @@ test('experts add, edit, pin and delete guidelines; every change is logged with 
   assert.equal(added.origin, 'manual');
   const distilled = (await ma.inspect()).guidelines.find((g) => g.origin === 'distilled')!;
   const edited = await ma.editGuideline(distilled.id, 'Rule one, refined by an expert.');
-  assert.equal(edited.origin, 'manual', 'an expert edit is not re-distilled over');
+  assert.equal(edited.edited, true, 'an expert edit is not re-distilled over');
+  assert.equal(edited.id, distilled.id, 'a guideline keeps its id when its text changes');
   assert.deepEqual(edited.sources, ['f1']);
   assert.equal((await ma.pinGuideline(added.id)).pinned, true);
   await ma.deleteGuideline(added.id);
@@ -197,7 +198,7 @@ test('experts add, edit, pin and delete guidelines; every change is logged with 
   await assert.rejects(ma.addGuideline('   '), /write the guideline text/);
   const log = await ma.log();
   assert.deepEqual(log.filter((l) => l.cause.startsWith('edit')).map((l) => [l.version, l.op]), [
-    [2, 'guideline.add'], [3, 'guideline.delete'], [3, 'guideline.add'], [4, 'guideline.update'], [5, 'guideline.delete'],
+    [2, 'guideline.add'], [3, 'guideline.update'], [4, 'guideline.update'], [5, 'guideline.delete'],
   ]);
   // forgetting the feedback behind an expert-edited guideline keeps it: the expert owns it now
   await ma.forget(['f1']);
@@ -205,7 +206,7 @@ test('experts add, edit, pin and delete guidelines; every change is logged with 
   await ma.close();
 });
 
-test('a rule re-derived from changed feedback replaces its stale guideline instead of colliding with it', async () => {
+test('a rule re-derived from changed feedback keeps its stale guideline alive instead of duplicating it', async () => {
   const model = mockChatModel({
     respond: (req) => {
       if (req.schemaName === 'guidelines') return { guidelines: [{ text: 'Use certified views.', sources: req.prompt.includes('question 2 ') ? ['e1', 'e2'] : ['e1'] }] };
@@ -218,7 +219,8 @@ test('a rule re-derived from changed feedback replaces its stale guideline inste
   const id = first.guidelinesAdded[0].id;
   const second = await ma.align([fb(1, false, 'Changed, but the rule stands.')]);
   assert.deepEqual(second.guidelinesRevised, []);
-  assert.deepEqual(second.guidelinesAdded.map((g) => [g.id, g.text, g.sources]), [[id, 'Use certified views.', ['f2', 'f1']]]);
+  assert.deepEqual(second.guidelinesAdded, []);
+  assert.deepEqual(second.guidelinesReinforced, [id]);
   const mem = await ma.inspect();
   assert.deepEqual(mem.guidelines.map((g) => [g.id, g.text, g.sources]), [[id, 'Use certified views.', ['f2', 'f1']]]);
   await ma.close();

@@ -11,10 +11,12 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const worker = join(import.meta.dirname, '..', 'fixtures', 'align-worker.ts');
 const PER_BATCH = 100;
 
-/** Runs the worker and SIGKILLs it after `ms`; returns the versions it reported as committed. */
-function runAndKill(path: string, ms: number): Promise<number[]> {
+const superseder = join(import.meta.dirname, '..', 'fixtures', 'supersede-worker.ts');
+
+/** Runs a worker and SIGKILLs it after `ms`; returns the versions it reported as committed. */
+function runAndKill(path: string, ms: number, script = worker): Promise<number[]> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [worker, path, String(PER_BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, path, String(PER_BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
@@ -45,6 +47,38 @@ test('SIGKILL at random moments during align leaves memory at a whole version, a
       assert.equal(count('SELECT count(*) AS n FROM guidelines'), version * PER_BATCH);
       assert.equal(count('SELECT coalesce(max(version), 0) AS n FROM log'), version);
       for (let b = 1; b <= version; b++) assert.equal(count(`SELECT count(*) AS n FROM feedback WHERE id LIKE 'b${b}\\_%' ESCAPE '\\'`), PER_BATCH);
+      for (const v of committed) assert.ok(v <= version, `version ${v} was reported committed, so it must survive`);
+    } finally {
+      db.close();
+    }
+  }
+  assert.ok(committed.size >= 3, `the worker committed several versions between kills (got ${committed.size})`);
+});
+
+test('SIGKILL during supersession and revision leaves a whole version, no lost feedback, no guideline citing feedback that no longer counts', async () => {
+  const path = join(dir, 'supersede.db');
+  const delays = [420, 560, 690, 800, 950, 1100, 1250, 1420];
+  const committed = new Set<number>();
+  for (const ms of delays) {
+    for (const v of await runAndKill(path, ms, superseder)) committed.add(v);
+    const db = new DatabaseSync(path);
+    try {
+      const hasSchema = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'judges'").get() as { n: number };
+      if (Number(hasSchema.n) === 0) continue;
+      assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+      const version = Number((db.prepare("SELECT version FROM judges WHERE name = 'crash'").get() as { version: number } | undefined)?.version ?? 0);
+      const count = (sql: string) => Number((db.prepare(sql).get() as { n: number }).n);
+      assert.equal(count('SELECT coalesce(max(version), 0) AS n FROM log'), version, 'the log ends at the stored version');
+      // Feedback of every committed batch is there: one per author and record (supersession replaces, never adds).
+      assert.equal(count('SELECT count(*) AS n FROM feedback'), Math.ceil(version / 2) * PER_BATCH);
+      assert.equal(count('SELECT count(*) AS n FROM feedback_history'), Math.floor(version / 2) * PER_BATCH, 'each supersession kept what was said before');
+      const counting = new Set<string>();
+      for (const r of db.prepare('SELECT data FROM episodes').all() as { data: string }[]) for (const id of (JSON.parse(r.data) as { feedbackIds: string[] }).feedbackIds) counting.add(id);
+      for (const r of db.prepare('SELECT data FROM guidelines').all() as { data: string }[]) {
+        const g = JSON.parse(r.data) as { id: string; text: string; sources: string[] };
+        assert.ok(g.sources.length > 0 && g.sources.every((s) => counting.has(s)), `guideline ${g.id} cites only feedback that counts`);
+        if (version % 2 === 0) assert.doesNotMatch(g.text, new RegExp(`First take on ${version / 2}\\.`), 'superseded advice is gone');
+      }
       for (const v of committed) assert.ok(v <= version, `version ${v} was reported committed, so it must survive`);
     } finally {
       db.close();

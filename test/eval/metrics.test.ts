@@ -32,7 +32,7 @@ test('confusion matrix rows are expected, columns predicted', () => {
 });
 
 test('the agreement report leaves errors out of agreement', () => {
-  const ok = (recordId: string, value: boolean) => ({ ok: true as const, recordId, value, rationale: 'r', provenance: { memoryVersion: 1, guidelineIds: [], episodes: [], dropped: { guidelineIds: [], episodeIds: [] }, truncatedFields: [] }, usage: { calls: 1, inputTokens: 1, outputTokens: 1, costUsd: 0 }, latencyMs: 1, repaired: false });
+  const ok = (recordId: string, value: boolean) => ({ ok: true as const, recordId, value, rationale: 'r', provenance: { memoryVersion: 1, guidelineIds: [], episodes: [], dropped: { guidelineIds: [], episodeIds: [] }, truncatedFields: [], truncatedExamples: [], warnings: [] }, usage: { calls: 1, inputTokens: 1, outputTokens: 1, costUsd: 0 }, latencyMs: 1, repaired: false });
   const err = { ok: false as const, recordId: 'e', error: { code: 'provider_error', message: 'down', retryable: true }, usage: { calls: 1, inputTokens: 0, outputTokens: 0, costUsd: 0 }, latencyMs: 1 };
   const r = agreementReport({ type: 'boolean' }, [
     { recordId: 'a', expected: true, result: ok('a', true) },

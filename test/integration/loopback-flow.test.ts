@@ -38,7 +38,7 @@ test('align → judge → forget through the real AI SDK provider over HTTP', as
     assert.equal(distill.response_format?.json_schema?.name, 'guidelines');
     assert.match(userText(distill), /## Existing guidelines\n\(none yet\)/);
     assert.match(userText(distill), /### EXAMPLE e1\n<<<BEGIN OUTPUTS>>>/);
-    assert.match(userText(distill), /Expert explanation: Revenue must come from the certified view/);
+    assert.match(userText(distill), /<<<BEGIN EXPERT EXPLANATION>>>\nRevenue must come from the certified view/);
     assert.equal(aligned.guidelinesAdded.length, 2);
 
     server.reset();

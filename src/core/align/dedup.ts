@@ -1,5 +1,5 @@
 import type { Guideline } from '../types.ts';
-import { normaliseText } from '../text/hash.ts';
+import { guidelineKeys, sameRuleKeys } from '../memory/guideline-rules.ts';
 
 /** A guideline proposed by a distillation batch, with the feedback ids it came from. */
 export interface ProposedGuideline { text: string; sources: string[] }
@@ -8,44 +8,62 @@ export interface ProposedGuideline { text: string; sources: string[] }
 export interface DedupResult {
   /** Genuinely new guidelines (first proposal wins; duplicates' sources merged in). */
   added: ProposedGuideline[];
-  /** Existing guidelines that a proposal repeated: their sources grow. */
-  extended: { id: string; sources: string[] }[];
-  /** How many proposals were dropped as duplicates. */
+  /** Existing guidelines that a proposal repeated: their sources grow by `added`. */
+  extended: { id: string; sources: string[]; added: string[] }[];
+  /** Tombstoned guidelines (deleted by an expert) that a proposal repeated: not brought back. */
+  suppressed: string[];
+  /** How many proposals were dropped as duplicates (of existing, tombstoned or earlier proposals). */
   dropped: number;
 }
 
+type Hit =
+  | { kind: 'existing'; id: string; sources: Set<string>; added: Set<string> }
+  | { kind: 'tombstone'; id: string }
+  | { kind: 'new'; item: ProposedGuideline };
+
 /**
- * Drops proposals that repeat an existing guideline or an earlier proposal (case, whitespace and
- * punctuation do not count), across all parallel batches. A repeat is evidence: its sources are
- * merged into the guideline it repeats rather than lost.
+ * Drops proposals that repeat an existing guideline (under its text or any earlier text), a
+ * tombstone, or an earlier proposal, across all parallel batches. A repeat of a live guideline is
+ * evidence: its sources are merged into the guideline it repeats rather than lost. A repeat of a
+ * tombstone stays deleted: an expert removed that rule.
  *
  * @example
  * dedupGuidelines([], [{ text: 'Be brief.', sources: ['a'] }, { text: 'be brief', sources: ['b'] }]).added; // [{ text: 'Be brief.', sources: ['a', 'b'] }]
  */
-export function dedupGuidelines(existing: Guideline[], proposals: ProposedGuideline[]): DedupResult {
-  const byText = new Map<string, { kind: 'existing'; id: string; sources: Set<string>; before: number } | { kind: 'new'; item: ProposedGuideline }>();
-  for (const g of existing) byText.set(normaliseText(g.text), { kind: 'existing', id: g.id, sources: new Set(g.sources), before: g.sources.length });
+export function dedupGuidelines(existing: Guideline[], proposals: ProposedGuideline[], tombstones: Guideline[] = []): DedupResult {
+  const byKey = new Map<string, Hit>();
+  for (const g of tombstones) for (const k of guidelineKeys(g)) byKey.set(k, { kind: 'tombstone', id: g.id });
+  // Live guidelines win over tombstones that share a key (the expert kept a rule like it).
+  for (const g of existing) {
+    const hit: Hit = { kind: 'existing', id: g.id, sources: new Set(g.sources), added: new Set() };
+    for (const k of guidelineKeys(g)) if (byKey.get(k)?.kind !== 'existing') byKey.set(k, hit);
+  }
   const added: ProposedGuideline[] = [];
+  const suppressed = new Set<string>();
   let dropped = 0;
   for (const p of proposals) {
-    const key = normaliseText(p.text);
-    if (key === '') { dropped += 1; continue; }
-    const hit = byText.get(key);
+    const keys = sameRuleKeys(p.text);
+    if (keys.length === 0) { dropped += 1; continue; }
+    const hit = keys.map((k) => byKey.get(k)).find((h) => h !== undefined);
     if (!hit) {
       const item = { text: p.text.trim(), sources: unique(p.sources) };
-      byText.set(key, { kind: 'new', item });
+      for (const k of keys) byKey.set(k, { kind: 'new', item });
       added.push(item);
       continue;
     }
     dropped += 1;
     if (hit.kind === 'new') hit.item.sources = unique([...hit.item.sources, ...p.sources]);
-    else for (const s of p.sources) hit.sources.add(s);
+    else if (hit.kind === 'existing') for (const s of p.sources) { hit.added.add(s); hit.sources.add(s); }
+    else suppressed.add(hit.id);
   }
   const extended: DedupResult['extended'] = [];
-  for (const hit of byText.values()) {
-    if (hit.kind === 'existing' && hit.sources.size > hit.before) extended.push({ id: hit.id, sources: [...hit.sources] });
+  const seen = new Set<string>();
+  for (const hit of byKey.values()) {
+    if (hit.kind !== 'existing' || seen.has(hit.id)) continue;
+    seen.add(hit.id);
+    if (hit.added.size > 0) extended.push({ id: hit.id, sources: [...hit.sources], added: [...hit.added] });
   }
-  return { added, extended, dropped };
+  return { added, extended, suppressed: [...suppressed], dropped };
 }
 
 function unique(items: string[]): string[] {

@@ -1,34 +1,46 @@
-import type { Feedback, JudgedRecord, OutputKind, Json } from '../types.ts';
+import type { Feedback, JudgedRecord, JudgeVerdictSeen, OutputKind, Json } from '../types.ts';
 import { ValidationError, type Issue } from '../errors.ts';
 import { checkValue } from '../judge/output-kind.ts';
-import { contentHash } from '../text/hash.ts';
+import { defaultFeedbackId, feedbackHash, recordContentKey } from './identity.ts';
 
 /** Where a feedback item came from, so problems name the file and line. */
 export interface FeedbackSource { file?: string; line?: number }
 
+/** What to do when a record id comes back with different content: refuse (default), or treat it as a new version of the record. */
+export type RecordChange = 'error' | 'new-version';
+
+/** Options of `parseFeedback`. */
+export interface ParseFeedbackOptions {
+  sources?: FeedbackSource[];
+  now?: () => Date;
+  recordChange?: RecordChange;
+}
+
 /**
  * Validates feedback given as plain data against a judge's output kind, collecting every problem.
- * Missing ids are derived from the content; missing times come from `now`.
+ *
+ * - Missing ids are derived from (record id, author): an author's later feedback on a record
+ *   supersedes their earlier one. Within one batch, the latest such item is kept.
+ * - Identical items repeated in a batch are kept once; two different items under one explicit id
+ *   are an error.
+ * - One record id with two different contents is an error naming both items, unless
+ *   `recordChange: 'new-version'`.
+ * - Missing times come from `now`.
  *
  * @example
  * const items = parseFeedback([{ record: { id: 'r1', inputs: 'q', outputs: 'a' }, value: true, rationale: 'cites the source' }], { type: 'boolean' });
  */
-export function parseFeedback(
-  data: unknown[],
-  kind: OutputKind,
-  options: { sources?: FeedbackSource[]; now?: () => Date } = {},
-): Feedback[] {
+export function parseFeedback(data: unknown[], kind: OutputKind, options: ParseFeedbackOptions = {}): Feedback[] {
   const issues: Issue[] = [];
-  const out: Feedback[] = [];
   const now = options.now ?? (() => new Date());
-  const seen = new Map<string, number>();
+  const parsed: { f: Feedback; i: number; explicit: boolean }[] = [];
   data.forEach((item, i) => {
-    const src = options.sources?.[i] ?? {};
-    const at = (path: string, message: string) => issues.push({ file: src.file, line: src.line, path: src.line === undefined ? `[${i}]${path ? `.${path}` : ''}` : path, message });
+    const at = locator(issues, options.sources, i);
     if (!isObject(item)) return at('', 'each feedback must be an object with "record" and "value" and/or "rationale"');
-    const record = parseRecord(item.record, (p, m) => at(p ? `record.${p}` : 'record', m));
+    const record = parseRecord(item.record, (p, m) => at(p ? `record.${p}` : 'record', m), kind);
+    const hasValue = item.value !== undefined && item.value !== null && item.value !== '';
     let value: Feedback['value'];
-    if (item.value !== undefined && item.value !== null && item.value !== '') {
+    if (hasValue) {
       const checked = checkValue(kind, item.value);
       if (checked.ok) value = checked.value;
       else at('value', checked.message);
@@ -36,34 +48,59 @@ export function parseFeedback(
     const rationale = item.rationale === undefined || item.rationale === null ? undefined : item.rationale;
     if (rationale !== undefined && typeof rationale !== 'string') at('rationale', 'must be text');
     const hasRationale = typeof rationale === 'string' && rationale.trim() !== '';
-    if (value === undefined && !hasRationale && !(item.value !== undefined && item.value !== null && item.value !== '')) {
-      at('value', 'feedback needs a value, a rationale, or both');
-    }
+    if (!hasValue && !hasRationale) at('value', 'feedback needs a value, a rationale, or both');
     for (const key of ['id', 'author', 'createdAt'] as const) {
-      if (item[key] !== undefined && typeof item[key] !== 'string') at(key, 'must be text');
+      if (item[key] !== undefined && item[key] !== null && typeof item[key] !== 'string') at(key, 'must be text');
     }
     let createdAt = typeof item.createdAt === 'string' ? item.createdAt : now().toISOString();
     if (Number.isNaN(Date.parse(createdAt))) { at('createdAt', 'must be an ISO-8601 time such as 2026-01-31T12:00:00Z'); createdAt = now().toISOString(); }
+    const judgeVerdict = parseJudgeVerdict(item.judgeVerdict, kind, (p, m) => at(`judgeVerdict${p ? `.${p}` : ''}`, m));
     if (!record) return;
-    const author = typeof item.author === 'string' ? item.author : undefined;
-    const id = typeof item.id === 'string' && item.id !== '' ? item.id
-      : `fb_${contentHash({ record: record.id, author: author ?? null, value: value ?? null, rationale: hasRationale ? rationale : null })}`;
-    const previous = seen.get(id);
-    if (previous !== undefined) at('id', `duplicate feedback id "${id}" (also at item ${previous + 1}): give each feedback its own id`);
-    seen.set(id, i);
-    out.push({ id, record, value, rationale: hasRationale ? (rationale as string).trim() : undefined, author, createdAt });
+    const author = typeof item.author === 'string' && item.author.trim() !== '' ? item.author.trim() : undefined;
+    const explicit = typeof item.id === 'string' && item.id.trim() !== '';
+    const id = explicit ? (item.id as string).trim() : defaultFeedbackId(record.id, author);
+    const f: Feedback = { id, record, value, rationale: hasRationale ? (rationale as string).trim() : undefined, author, createdAt };
+    if (judgeVerdict) f.judgeVerdict = judgeVerdict;
+    parsed.push({ f, i, explicit });
   });
+
+  // One id, one item: identical repeats collapse; a derived id keeps its latest item.
+  const byId = new Map<string, { f: Feedback; i: number; explicit: boolean }>();
+  for (const p of parsed) {
+    const prev = byId.get(p.f.id);
+    if (!prev) { byId.set(p.f.id, p); continue; }
+    if (feedbackHash(prev.f) === feedbackHash(p.f)) continue;
+    if (p.explicit) {
+      locator(issues, options.sources, p.i)('id', `duplicate feedback id "${p.f.id}" with different content (also at ${where(options.sources, prev.i)}): give each feedback its own id`);
+      continue;
+    }
+    if (Date.parse(p.f.createdAt) >= Date.parse(prev.f.createdAt)) byId.set(p.f.id, p);
+  }
+  const kept = [...byId.values()].sort((a, b) => a.i - b.i);
+
+  if ((options.recordChange ?? 'error') === 'error') {
+    const firstContent = new Map<string, { key: string; i: number }>();
+    for (const p of kept) {
+      const key = recordContentKey(p.f.record);
+      const first = firstContent.get(p.f.record.id);
+      if (!first) firstContent.set(p.f.record.id, { key, i: p.i });
+      else if (first.key !== key) {
+        locator(issues, options.sources, p.i)('record', `record "${p.f.record.id}" has different content from the record with the same id at ${where(options.sources, first.i)}: give the changed record a new id, or pass recordChange "new-version" (--new-record-version) to replace it`);
+      }
+    }
+  }
   if (issues.length > 0) throw new ValidationError('feedback', issues);
-  return out;
+  return kept.map((p) => p.f);
 }
 
 /**
- * Validates one record: an `id`, `inputs` and `outputs` are required.
+ * Validates one record: an `id`, `inputs` and `outputs` are required; a pairwise judge's outputs
+ * must hold both answers, `{ "A": …, "B": … }`.
  *
  * @example
  * parseRecord({ id: 'r1', inputs: 'q', outputs: 'a' }, (path, msg) => { throw new Error(msg); });
  */
-export function parseRecord(data: unknown, fail: (path: string, message: string) => void): JudgedRecord | undefined {
+export function parseRecord(data: unknown, fail: (path: string, message: string) => void, kind?: OutputKind): JudgedRecord | undefined {
   if (!isObject(data)) { fail('', 'must be an object with "id", "inputs" and "outputs"'); return undefined; }
   let ok = true;
   if (typeof data.id !== 'string' && typeof data.id !== 'number') { fail('id', 'missing: give the record an "id" (text or number)'); ok = false; }
@@ -71,9 +108,43 @@ export function parseRecord(data: unknown, fail: (path: string, message: string)
   for (const key of ['inputs', 'outputs'] as const) {
     if (data[key] === undefined || data[key] === null) { fail(key, `missing: add "${key}" to the record`); ok = false; }
   }
+  if (ok && kind?.type === 'pairwise') {
+    const o = data.outputs;
+    const has = (k: string) => isObject(o) && o[k] !== undefined && o[k] !== null && o[k] !== '';
+    if (!has('A') || !has('B')) { fail('outputs', 'a pairwise judge compares two answers: give outputs as {"A": …, "B": …}; both "A" and "B" must be present'); ok = false; }
+  }
   if (data.metadata !== undefined && !isObject(data.metadata)) { fail('metadata', 'must be an object'); ok = false; }
   if (!ok) return undefined;
   return { ...(data as { [k: string]: Json }), id: String(data.id) } as JudgedRecord;
+}
+
+function parseJudgeVerdict(raw: unknown, kind: OutputKind, fail: (path: string, message: string) => void): JudgeVerdictSeen | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) { fail('', 'must be an object {"value": …, "rationale": …} (the verdict the expert reviewed)'); return undefined; }
+  const out: JudgeVerdictSeen = {};
+  if (raw.value !== undefined && raw.value !== null) {
+    const checked = checkValue(kind, raw.value);
+    if (checked.ok) out.value = checked.value;
+    else fail('value', checked.message);
+  }
+  if (raw.rationale !== undefined && raw.rationale !== null) {
+    if (typeof raw.rationale === 'string') out.rationale = raw.rationale;
+    else fail('rationale', 'must be text');
+  }
+  return out.value === undefined && out.rationale === undefined ? undefined : out;
+}
+
+function locator(issues: Issue[], sources: FeedbackSource[] | undefined, i: number) {
+  const src = sources?.[i] ?? {};
+  return (path: string, message: string) => {
+    issues.push({ file: src.file, line: src.line, path: src.line === undefined ? `[${i}]${path ? `.${path}` : ''}` : path, message });
+  };
+}
+
+function where(sources: FeedbackSource[] | undefined, i: number): string {
+  const src = sources?.[i];
+  if (src?.line !== undefined) return `${src.file ? `${src.file}:` : 'line '}${src.line}`;
+  return `[${i}]`;
 }
 
 function isObject(v: unknown): v is { [key: string]: unknown } {

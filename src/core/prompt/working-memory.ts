@@ -6,6 +6,8 @@ export interface Selection {
   episodes: { episode: Episode; score: number; text: string }[];
   droppedGuidelines: string[];
   droppedEpisodes: string[];
+  /** Tokens the pinned guidelines take (they always go in). */
+  pinnedTokens: number;
 }
 
 /**
@@ -21,8 +23,9 @@ export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
 
 /**
  * Chooses, deterministically, what fits in the working-memory budget. Pinned guidelines always go
- * in. Other guidelines may use the first half of the budget, recalled examples (in recall order)
- * the rest, and guidelines then take whatever examples left unused.
+ * in and count against the budget. Other guidelines may use the first half of the budget, recalled
+ * examples (in recall order, each already cut to its per-example share) the rest, and guidelines
+ * then take whatever examples left unused.
  *
  * @example
  * const sel = selectWorkingMemory(rankGuidelines(gs), recalled, { budget: 6000, tokens: estimateTokens });
@@ -36,6 +39,7 @@ export function selectWorkingMemory(
   let used = 0;
   const taken = new Set<string>();
   for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }
+  const pinnedTokens = used;
   const takeGuidelines = (limit: number) => {
     for (const g of ranked) {
       if (taken.has(g.id)) continue;
@@ -59,5 +63,6 @@ export function selectWorkingMemory(
     episodes,
     droppedGuidelines: ranked.filter((g) => !taken.has(g.id)).map((g) => g.id),
     droppedEpisodes,
+    pinnedTokens,
   };
 }

@@ -11,6 +11,10 @@ const MIGRATIONS: string[] = [
    CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, judge TEXT NOT NULL, version INTEGER NOT NULL, op TEXT NOT NULL,
      target TEXT NOT NULL, cause TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL);
    CREATE INDEX log_judge ON log (judge, version);`,
+  // Supersession keeps what an author said before; an expert's delete leaves a tombstone.
+  `CREATE TABLE feedback_history (judge TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL);
+   CREATE INDEX feedback_history_id ON feedback_history (judge, id);
+   CREATE TABLE tombstones (judge TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (judge, id));`,
 ];
 
 /** The schema version this code writes. */

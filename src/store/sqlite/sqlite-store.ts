@@ -76,6 +76,10 @@ class SqliteStore implements MemoryStore {
       const g = JSON.parse(r.data as string) as Guideline;
       state.guidelines.set(g.id, g);
     }
+    for (const r of this.db.prepare('SELECT data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const g = JSON.parse(r.data as string) as Guideline;
+      state.tombstones.set(g.id, g);
+    }
     return { state, vectors };
   }
 
@@ -114,9 +118,14 @@ class SqliteStore implements MemoryStore {
   private applyOne(judge: string, op: MemoryOperation, version: number): void {
     const db = this.db;
     switch (op.op) {
-      case 'feedback.put':
-        db.prepare('INSERT OR REPLACE INTO feedback (judge, id, record_id, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, op.feedback.record.id, JSON.stringify(op.feedback));
+      case 'feedback.put': {
+        // What the feedback said before it was superseded goes to history, never lost.
+        const old = db.prepare('SELECT data FROM feedback WHERE judge = ? AND id = ?').get(judge, op.feedback.id) as Row | undefined;
+        const data = JSON.stringify(op.feedback);
+        if (old && old.data !== data) db.prepare('INSERT INTO feedback_history (judge, id, version, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, version, old.data as string);
+        db.prepare('INSERT OR REPLACE INTO feedback (judge, id, record_id, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, op.feedback.record.id, data);
         return;
+      }
       case 'feedback.delete':
         db.prepare('DELETE FROM feedback WHERE judge = ? AND id = ?').run(judge, op.id);
         return;
@@ -140,8 +149,30 @@ class SqliteStore implements MemoryStore {
         db.prepare('UPDATE guidelines SET data = ? WHERE judge = ? AND id = ?').run(JSON.stringify(next), judge, op.id);
         return;
       }
-      case 'guideline.delete':
+      case 'guideline.delete': {
+        if (op.tombstone) {
+          const row = db.prepare('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+          if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" does not exist.`);
+          const g = { ...(JSON.parse(row.data as string) as Guideline), updatedVersion: version };
+          db.prepare('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
+        }
         db.prepare('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
+        return;
+      }
+      case 'guideline.restore': {
+        const row = db.prepare('SELECT data FROM tombstones WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+        if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" was not deleted; there is nothing to restore.`);
+        const g = { ...(JSON.parse(row.data as string) as Guideline), updatedVersion: version };
+        db.prepare('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
+        db.prepare('INSERT INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
+        return;
+      }
+      case 'guideline.purge':
+        db.prepare('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
+        db.prepare('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
+        return;
+      case 'tombstone.add':
+        db.prepare('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
         return;
     }
   }
@@ -165,6 +196,11 @@ class SqliteStore implements MemoryStore {
       seq: Number(r.seq), version: Number(r.version), op: r.op as LogEntry['op'], target: r.target as string,
       cause: r.cause as string, at: r.at as string, detail: r.detail as string,
     }));
+  }
+
+  async feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]> {
+    const rows = this.db.prepare('SELECT version, data FROM feedback_history WHERE judge = ? AND id = ? ORDER BY rowid').all(judge, id) as Row[];
+    return rows.map((r) => ({ version: Number(r.version), feedback: JSON.parse(r.data as string) as Feedback }));
   }
 
   async judges(): Promise<string[]> {
@@ -195,6 +231,9 @@ class StoredEpisode {
   get feedbackIds() { return this.#fields.feedbackIds; }
   get hash() { return this.#fields.hash; }
   get createdVersion() { return this.#fields.createdVersion; }
+  get judgeVerdict() { return this.#fields.judgeVerdict; }
+  get disagreed() { return this.#fields.disagreed; }
+  get distilled() { return this.#fields.distilled; }
   toJSON(): Episode { return { ...this.#fields, text: this.text }; }
 }
 
