@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { openMemalign, resolveEmbedder, ConfigError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
+import { openMemalign, resolveEmbedder, ConfigError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
 import { readConfig, findJudge, type CliConfig } from './config.ts';
 import { detectModel } from './detect-model.ts';
 import { DEFAULT_LOCAL_MODEL_URL, downloadModel, modelCacheDir } from './local-model.ts';
 import { createInterface } from 'node:readline';
 
 /** Global flags every command accepts. */
-export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean }
+export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean; timeout?: string }
 
 /** What a command needs from the outside world; tests inject their own streams and environment. */
 export interface CliIO {
@@ -57,12 +57,23 @@ export class CliContext {
       judge, store: options.store ?? this.storePath, model,
       distillModel: options.needModel === false ? undefined : this.config.distillModel, env: this.io.env,
       embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: this.io.env }) : undefined,
+      timeoutMs: this.timeoutMs(),
       onEvent: (e) => {
         if (e.type === 'reembed') this.note(`Re-embedding ${e.count} examples: stored vectors are from ${e.from.join(', ')}, the embedder is now ${e.to}.`);
+        if (e.type === 'warning') this.note(`Warning: ${e.message}`);
         options.onEvent?.(e);
       },
     });
     return { ma, judge, model };
+  }
+
+  /** --timeout in ms (per model or embedding request), validated. */
+  timeoutMs(): number | undefined {
+    const raw = this.flags.timeout;
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new ValidationError('options', [{ path: '--timeout', message: `"${raw}" is not a positive whole number of milliseconds (e.g. --timeout 60000)` }]);
+    return n;
   }
 
   /** The model to use: --model, the judge's, the config's, MEMALIGN_MODEL, then auto-detection. */

@@ -30,6 +30,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--json', 'machine-readable output on stdout')
     .option('--quiet', 'no progress or notes on stderr')
     .option('--debug', 'show stack traces on errors')
+    .option('--timeout <ms>', 'longest one model or embedding request may take (default 120000)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -70,15 +71,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .action(act((ctx, j: string) => feedbackList(ctx, j)));
 
   program.command('align').argument('<judge>').argument('[file]', 'also align on this feedback file').option('--map <mapping>', 'column mapping for the file')
+    .option('--new-record-version', 'a record id given again with different content replaces the stored record (default: an error)')
     .description('learn from pending feedback: distil guidelines, store examples; prints what changed')
     .addHelpText('after', examples('memalign align sql-review', 'memalign align sql-review more-feedback.jsonl'))
-    .action(act((ctx, j: string, f: string | undefined, o: { map?: string }) => alignCommand(ctx, j, f, o)));
+    .action(act((ctx, j: string, f: string | undefined, o: { map?: string; newRecordVersion?: boolean }) => alignCommand(ctx, j, f, o)));
 
-  program.command('memory').argument('<action>', 'list | show | episodes | add | edit | pin | unpin | delete | log | export | import').argument('<judge>').argument('[args...]')
+  program.command('memory').argument('<action>', 'list | show | episodes | history | add | edit | pin | unpin | delete | restore | redistil | log | export | import').argument('<judge>').argument('[args...]')
     .option('--pin', 'with add: pin the new guideline').option('-o, --output <file>', 'with export: write to a file').option('--limit <n>', 'with log: entries')
+    .option('--deleted', 'with list: also list deleted guidelines (tombstones)').option('--all', 'with redistil: re-distil every example, replacing all distilled guidelines')
     .description('inspect and edit a judge\'s memory')
-    .addHelpText('after', examples('memalign memory list sql-review', 'memalign memory add sql-review "Never accept raw event tables for revenue." --pin', 'memalign memory edit sql-review g_1a2b3c "New wording"', 'memalign memory export sql-review -o memory.json', 'memalign memory import sql-review memory.json'))
-    .action(act((ctx, a: string, j: string, args: string[], o: { pin?: boolean; output?: string; limit?: string }) => memoryCommand(ctx, a, j, args, o)));
+    .addHelpText('after', examples('memalign memory list sql-review', 'memalign memory add sql-review "Never accept raw event tables for revenue." --pin', 'memalign memory edit sql-review g_1a2b3c "New wording"', 'memalign memory export sql-review -o memory.json', 'memalign memory import sql-review memory.json', 'memalign memory restore sql-review g_1a2b3c', 'memalign memory redistil sql-review --all'))
+    .action(act((ctx, a: string, j: string, args: string[], o: { pin?: boolean; output?: string; limit?: string; deleted?: boolean; all?: boolean }) => memoryCommand(ctx, a, j, args, o)));
 
   program.command('forget').argument('<judge>').requiredOption('--feedback <ids...>', 'feedback ids (space or comma separated)')
     .description('forget feedback: its examples go, guidelines it supported are revised or removed')
@@ -104,6 +107,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('-c, --concurrency <n>', 'model calls in flight', '8').option('--out <dir>', 'output folder', 'bench-results')
     .option('--record <cassette>', 'record every model answer (JSONL) for offline replay').option('--replay <cassette>', 'replay a recorded run; no provider is called')
     .option('--data <dir>', 'datasets folder (default: ../shared/datasets or MEMALIGN_DATASETS)').option('--gepa-budget <n>', 'GEPA metric evaluations per compile', '100')
+    .option('--allow-errors', 'exit 0 even when some verdicts were errors (they never count as agreement or disagreement)')
     .addHelpText('after', examples('memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --record runs/cassette.jsonl', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --replay runs/cassette.jsonl'))
     .action(act((ctx, o: Parameters<typeof benchQuality>[1]) => benchQuality(ctx, o)));
   bench.command('speed').description('alignment and judging speed against the loopback server with a latency model')

@@ -42,14 +42,26 @@ export function fromMlflowTraces(file: string, assessmentName: string): { raw: O
     const attrs = (root?.attributes ?? {}) as Obj;
     const inputs = parse(attrs['mlflow.spanInputs']) ?? parse(info.request) ?? info.request_preview;
     const outputs = parse(attrs['mlflow.spanOutputs']) ?? parse(info.response) ?? info.response_preview;
-    for (const a of (info.assessments ?? []) as Obj[]) {
+    const assessments = (info.assessments ?? []) as Obj[];
+    // Expectations (ground truth) logged on the trace become the record's expectations, as MLflow passes them to judges.
+    const expectations: Obj = {};
+    for (const a of assessments) {
+      if (a.expectation === undefined) continue;
+      const n = String(a.assessment_name ?? a.name ?? '').trim();
+      if (n !== '') expectations[n] = ((a.expectation ?? {}) as Obj).value ?? null;
+    }
+    const record: Obj = { id, inputs: inputs ?? null, outputs: outputs ?? null };
+    if (Object.keys(expectations).length > 0) record.expectations = expectations;
+    for (const a of assessments) {
       const name = a.assessment_name ?? a.name;
       const source = (a.source ?? {}) as Obj;
-      if (name !== assessmentName || (source.source_type && source.source_type !== 'HUMAN')) continue;
-      const value = ((a.feedback ?? {}) as Obj).value ?? ((a.expectation ?? {}) as Obj).value;
+      // Names match as MLflow matches them: trimmed, case-insensitively.
+      if (String(name ?? '').trim().toLowerCase() !== assessmentName.trim().toLowerCase() || a.feedback === undefined) continue;
+      if (source.source_type && String(source.source_type).toUpperCase() !== 'HUMAN') continue;
+      const value = ((a.feedback ?? {}) as Obj).value;
       raw.push({
         id: String(a.assessment_id ?? `${id}:${name}:${source.source_id ?? ''}`),
-        record: { id, inputs: inputs ?? null, outputs: outputs ?? null },
+        record,
         value, rationale: a.rationale, author: source.source_id,
         createdAt: typeof a.create_time === 'string' ? a.create_time : typeof a.create_time_ms === 'number' ? new Date(a.create_time_ms).toISOString() : undefined,
       });

@@ -24,7 +24,7 @@ test('bench quality runs end to end, records, and replays exactly with no provid
   const server = await startLoopbackServer();
   let recorded: { stages: unknown[]; summary: unknown[] };
   try {
-    const r = await cli(['--model', `${server.url}#m`, ...common, '--out', 'live', '--record', 'cassette.jsonl']);
+    const r = await cli(['--model', `${server.url}#m`, ...common, '--out', 'live', '--record', 'rec/nested/cassette.jsonl']);
     assert.equal(r.code, 0, r.err);
     recorded = JSON.parse(readFileSync(join(dir, 'live', 'run.json'), 'utf8'));
     assert.equal(recorded.stages.length, 2 * 2 * 9 * 3, 'datasets × seeds × methods (with GEPA) × shards');
@@ -37,7 +37,7 @@ test('bench quality runs end to end, records, and replays exactly with no provid
   assert.match(report, /\| corrections-few-shot \|/);
 
   // The server is gone: the replay must answer every request from the cassette.
-  const r = await cli(['--model', 'http://127.0.0.1:9/v1#m', ...common, '--out', 'replayed', '--replay', 'cassette.jsonl']);
+  const r = await cli(['--model', 'http://127.0.0.1:9/v1#m', ...common, '--out', 'replayed', '--replay', 'rec/nested/cassette.jsonl']);
   assert.equal(r.code, 0, r.err);
   const replayed = JSON.parse(readFileSync(join(dir, 'replayed', 'run.json'), 'utf8')) as typeof recorded;
   // Every method, GEPA included (its HTTP exchanges are in the cassette too), replays identically.
@@ -45,9 +45,15 @@ test('bench quality runs end to end, records, and replays exactly with no provid
   assert.deepEqual(metrics(replayed), metrics(recorded));
 
   // A run the cassette does not cover fails loudly.
-  const miss = await cli(['--model', `http://127.0.0.1:9/v1#m`, ...common.map((a) => (a === '0,2,5' ? '0,2,4' : a)), '--out', 'miss', '--replay', 'cassette.jsonl']);
+  const miss = await cli(['--model', `http://127.0.0.1:9/v1#m`, ...common.map((a) => (a === '0,2,5' ? '0,2,4' : a)), '--out', 'miss', '--replay', 'rec/nested/cassette.jsonl']);
   assert.notEqual(miss.code, 0);
   assert.match(miss.err, /has no answer for this .* request/);
+
+  // A cassette that cannot be written fails before any model call.
+  // (Its folder would have to live inside a file.)
+  const bad = await cli(['--model', 'http://127.0.0.1:9/v1#m', ...common, '--out', 'bad', '--record', 'live/run.json/cassette.jsonl']);
+  assert.equal(bad.code, 3);
+  assert.match(bad.err, /--record: cannot write .*live\/run\.json\/cassette\.jsonl/);
 });
 
 test('spread: mean and sample standard deviation, missing values ignored', () => {

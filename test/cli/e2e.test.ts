@@ -145,6 +145,35 @@ test('interactive review turns answers into pending feedback', async () => {
   assert.match(r.out, /Queued 2 feedback/);
   const pending = lines('.memalign/pending/sql.jsonl');
   assert.deepEqual(pending.map((f) => [f.record.id, f.value, f.rationale]), [['n1', 'bad', 'Raw tables are never acceptable.'], ['n2', 'good', 'Correct certified view.']]);
+  assert.ok(pending.every((f) => f.judgeVerdict && f.judgeVerdict.value !== undefined), 'the verdict under review travels with the feedback');
+});
+
+test('memory delete leaves a tombstone that new feedback cannot undo; restore, history and redistil from the command line', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const store = ['--store', 'tomb.db', '--model', `${server.url}#e2e`];
+  const row = (id: string, value: string, why: string, at: string) => JSON.stringify({ record: { id, inputs: `Q ${id}`, outputs: `A ${id}` }, value, rationale: why, author: 'dana', createdAt: at });
+  writeFileSync(join(dir, 'tomb1.jsonl'), `${row('t1', 'bad', 'Never read raw tables.', '2026-01-01T00:00:00Z')}\n`);
+  assert.equal((await cli([...store, 'align', 'sql', 'tomb1.jsonl'])).code, 0);
+  const listed = JSON.parse((await cli([...store, '--json', 'memory', 'list', 'sql'])).out);
+  const id = listed.guidelines[0].id;
+  assert.equal((await cli([...store, 'memory', 'delete', 'sql', id])).code, 0);
+  writeFileSync(join(dir, 'tomb2.jsonl'), `${row('t2', 'bad', 'Never read raw tables.', '2026-01-02T00:00:00Z')}\n${row('t1', 'good', 'Fine after all.', '2026-01-03T00:00:00Z')}\n`);
+  const again = await cli([...store, 'align', 'sql', 'tomb2.jsonl']);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /deleted guideline\(s\) repeated by new feedback stay deleted/);
+  const after = JSON.parse((await cli([...store, '--json', 'memory', 'list', 'sql', '--deleted'])).out);
+  assert.ok(!after.guidelines.some((g: { id: string }) => g.id === id));
+  assert.deepEqual(after.deleted.map((g: { id: string }) => g.id), [id]);
+  const fbId = JSON.parse((await cli([...store, '--json', 'memory', 'episodes', 'sql'])).out).find((e: { id: string }) => e.id === 't1').feedbackIds[0];
+  const history = JSON.parse((await cli([...store, '--json', 'memory', 'history', 'sql', fbId])).out);
+  assert.deepEqual(history.map((f: { value: string }) => f.value), ['bad'], 'dana\'s first word on t1 is kept in history');
+  assert.equal((await cli([...store, 'memory', 'restore', 'sql', id])).code, 0);
+  assert.ok(JSON.parse((await cli([...store, '--json', 'memory', 'list', 'sql'])).out).guidelines.some((g: { id: string }) => g.id === id));
+  const redo = await cli([...store, '--json', 'memory', 'redistil', 'sql', '--all']);
+  assert.equal(redo.code, 0, redo.err);
+  assert.equal(JSON.parse(redo.out).changed, true);
+  const missing = await cli([...store, 'memory', 'restore', 'sql', 'g_nope']);
+  assert.equal(missing.code, 7);
 });
 
 test('every command has help with examples; doctor reports what it found', async () => {
@@ -201,11 +230,12 @@ test('zero-config: "model pull" caches a GGUF over HTTP, then judging needs no c
   }
 });
 
-test('MLflow trace exports import as feedback (human assessments named like the judge)', async () => {
+test('MLflow trace exports import as feedback (human assessments named like the judge, trimmed and case-insensitive)', async () => {
   const { writeFileSync } = await import('node:fs');
   const trace = (id: string, q: string, a: string, value: string, source = 'HUMAN') => ({
     info: { trace_id: id, request_preview: q, response_preview: a, assessments: [
-      { assessment_id: `as-${id}`, assessment_name: 'sql', feedback: { value }, rationale: `Because ${id}.`, source: { source_type: source, source_id: 'dana@finance' }, create_time: '2026-05-01T10:00:00Z' },
+      { assessment_id: `as-${id}`, assessment_name: id === 't2' ? ' SQL ' : 'sql', feedback: { value }, rationale: `Because ${id}.`, source: { source_type: source, source_id: 'dana@finance' }, create_time: '2026-05-01T10:00:00Z' },
+      { assessment_id: `ex-${id}`, assessment_name: 'expected_facts', expectation: { value: ['uses finance.revenue_v'] }, source: { source_type: 'HUMAN' } },
       { assessment_id: `other-${id}`, assessment_name: 'tone', feedback: { value: 'good' }, source: { source_type: 'HUMAN' } },
     ] },
     data: { spans: [{ name: 'root', parent_id: null, attributes: { 'mlflow.spanInputs': JSON.stringify({ question: q }), 'mlflow.spanOutputs': JSON.stringify(a) } }] },
@@ -216,6 +246,7 @@ test('MLflow trace exports import as feedback (human assessments named like the 
   const pending = lines('.memalign/pending/sql.jsonl').filter((f) => String(f.id).startsWith('as-'));
   assert.deepEqual(pending.map((f) => [f.id, f.record.id, f.value, f.author]), [['as-t1', 't1', 'bad', 'dana@finance'], ['as-t2', 't2', 'good', 'dana@finance']]);
   assert.deepEqual(pending[0].record.inputs, { question: 'Revenue?' });
+  assert.deepEqual(pending[0].record.expectations, { expected_facts: ['uses finance.revenue_v'] }, 'trace expectations come along');
   const none = await cli(['feedback', 'import', 'sql', 'traces.json', '--assessment', 'nope']);
   assert.equal(none.code, 3);
   assert.match(none.err, /no human assessment named "nope" in 3 traces/);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { readTable, rowToFeedback, parseMapping, parseFeedback, type MemoryChangeReport } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { startProgress, type Progress } from '../progress.ts';
+import { CliError, EXIT } from '../exit-codes.ts';
 
 /**
  * `memalign align <judge> [file]`: aligns on the pending feedback (and a file, if given), prints
@@ -10,14 +11,14 @@ import { startProgress, type Progress } from '../progress.ts';
  * @example
  * memalign align sql-review
  */
-export async function alignCommand(ctx: CliContext, judgeRef: string, file: string | undefined, options: { map?: string }): Promise<void> {
+export async function alignCommand(ctx: CliContext, judgeRef: string, file: string | undefined, options: { map?: string; newRecordVersion?: boolean }): Promise<number | void> {
   const { judge } = await ctx.judge(judgeRef);
   const pending = ctx.readPending(judge.name);
   let extra: unknown[] = [];
   if (file) {
     const input = resolve(ctx.io.cwd, file);
     const rows = await readTable(input);
-    extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })) });
+    extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })), recordChange: options.newRecordVersion ? 'new-version' : 'error' });
   }
   const all = [...pending, ...extra];
   if (all.length === 0) {
@@ -33,9 +34,20 @@ export async function alignCommand(ctx: CliContext, judgeRef: string, file: stri
     },
   });
   let report: MemoryChangeReport;
+  // Ctrl-C cancels the model calls; nothing is committed, the pending feedback stays for the next run.
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new CliError('Interrupted.', EXIT.interrupted));
+  process.once('SIGINT', onSigint);
   try {
-    report = await ma.align(all);
+    report = await ma.align(all, { signal: abort.signal, recordChange: options.newRecordVersion ? 'new-version' : 'error' });
+  } catch (error) {
+    if (abort.signal.aborted) {
+      ctx.note(`Interrupted: nothing was stored; the ${pending.length} pending feedback item(s) are kept. Run the same command to align them.`);
+      return EXIT.interrupted;
+    }
+    throw error;
   } finally {
+    process.off('SIGINT', onSigint);
     progress?.stop();
     await ma.close();
   }
@@ -56,6 +68,8 @@ export function describeChange(r: MemoryChangeReport, title: string): string {
   for (const g of r.guidelinesRevised) lines.push(`  ~ ${g.id}  ${g.after}  (was: ${g.before})`);
   for (const g of r.guidelinesRemoved) lines.push(`  - ${g.id}  ${g.text}`);
   if (r.guidelinesReinforced.length) lines.push(`  = ${r.guidelinesReinforced.length} guideline(s) gained sources: ${r.guidelinesReinforced.join(', ')}`);
+  if (r.guidelinesSuppressed.length) lines.push(`  × ${r.guidelinesSuppressed.length} deleted guideline(s) repeated by new feedback stay deleted: ${r.guidelinesSuppressed.join(', ')} (restore with "memalign memory restore")`);
+  if (r.feedbackSuperseded.length) lines.push(`  ${r.feedbackSuperseded.length} earlier feedback no longer count (superseded or outvoted)`);
   lines.push(`  examples: +${r.episodesAdded.length} added, ${r.episodesUpdated.length} updated, ${r.episodesRemoved.length} removed; feedback: ${r.feedbackStored} stored, ${r.feedbackUnchanged} unchanged, ${r.feedbackRemoved} removed`);
   const cost = r.usage.costUsd === null ? 'cost unknown' : `$${r.usage.costUsd.toFixed(4)}`;
   lines.push(`  ${r.usage.calls} LLM call(s) in ${r.rounds} round(s), ${r.usage.inputTokens} + ${r.usage.outputTokens} tokens, ${cost}, ${(r.timings.totalMs / 1000).toFixed(1)} s`);

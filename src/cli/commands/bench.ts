@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync, existsSync, appendFileSync, accessSync, constants } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel, recordingFetch, replayFetch } from '../../index.ts';
 import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, axEndpoint, METHODS, DATASETS, type AxEndpoint } from '../../bench/index.ts';
 import type { CliContext } from '../context.ts';
+import { CliError, EXIT } from '../exit-codes.ts';
 
 const list = (v: string | undefined, all: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : all);
 const nums = (v: string, what: string) => v.split(',').map((s) => {
@@ -25,10 +26,13 @@ function dataRoot(ctx: CliContext, flag?: string): string {
  * @example
  * memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --seeds 3 --record runs/c.jsonl
  */
-export async function benchQuality(ctx: CliContext, o: { datasets?: string; methods?: string; seeds: string; shards: string; trainSize: string; testLimit: string; out: string; record?: string; replay?: string; data?: string; concurrency: string; gepaBudget: string }): Promise<void> {
+export async function benchQuality(ctx: CliContext, o: { datasets?: string; methods?: string; seeds: string; shards: string; trainSize: string; testLimit: string; out: string; record?: string; replay?: string; data?: string; concurrency: string; gepaBudget: string; allowErrors?: boolean }): Promise<void> {
   const modelSpec = ctx.flags.model;
   if (!modelSpec && !o.replay) throw new ValidationError('options', [{ path: '--model', message: 'give the model to benchmark (e.g. --model openai:gpt-4.1-mini), or --replay a recorded cassette' }]);
   if (o.record && o.replay) throw new ValidationError('options', [{ path: '--record', message: 'use --record or --replay, not both' }]);
+  // A cassette that cannot be written must fail before any paid call, not after the run.
+  if (o.record) prepareWritable(resolve(ctx.io.cwd, o.record), '--record');
+  prepareWritableDir(resolve(ctx.io.cwd, o.out), '--out');
   const model = o.replay ? replayModel(resolve(ctx.io.cwd, o.replay), modelSpec ? modelIdOf(modelSpec) : undefined) : o.record ? recordingModel(resolveModel(modelSpec!, { env: ctx.io.env }), resolve(ctx.io.cwd, o.record)) : resolveModel(modelSpec!, { env: ctx.io.env });
   // GEPA (ax) calls the endpoint itself: its HTTP exchanges go into the same cassette.
   let optimiserEndpoint: AxEndpoint | undefined;
@@ -51,7 +55,28 @@ export async function benchQuality(ctx: CliContext, o: { datasets?: string; meth
     if (p.png) writeFileSync(join(out, `${p.name}.png`), p.png);
   }
   writeFileSync(join(out, 'report.md'), qualityReport(run, rows, plots.map((p) => `${p.name}.svg`)));
-  ctx.print({ out, stages: run.stages.length, notices: run.notices }, () => `Benchmark: ${run.stages.length} stages → ${join(out, 'report.md')}, run.json and ${plots.length} plots (SVG${plots[0]?.png ? ' + PNG' : ''}).`);
+  const errored = run.stages.reduce((n, st) => n + st.test.errors + st.train.errors, 0);
+  ctx.print({ out, stages: run.stages.length, notices: run.notices, erroredVerdicts: errored }, () => `Benchmark: ${run.stages.length} stages → ${join(out, 'report.md')}, run.json and ${plots.length} plots (SVG${plots[0]?.png ? ' + PNG' : ''}).${errored ? ` ${errored} verdict(s) were errors (not counted as agreement or disagreement).` : ''}`);
+  if (errored > 0 && !o.allowErrors) throw new CliError(`${errored} verdict(s) in the benchmark were errors (provider failures or invalid answers), so its numbers are incomplete; see run.json. Pass --allow-errors to accept such a run.`, EXIT.someRecordsFailed);
+}
+
+// Creates the file's folder and checks the file can be appended to.
+function prepareWritable(file: string, flag: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, '');
+  } catch (error) {
+    throw new ValidationError('options', [{ path: flag, message: `cannot write ${file} (${(error as Error).message}): choose a writable path` }]);
+  }
+}
+
+function prepareWritableDir(dir: string, flag: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new ValidationError('options', [{ path: flag, message: `cannot write to ${dir} (${(error as Error).message}): choose a writable folder` }]);
+  }
 }
 
 /**

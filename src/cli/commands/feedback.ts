@@ -115,7 +115,9 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
         }
       }
       const why = await ask('Why? (one or two sentences; Enter to skip): ');
-      const [fb] = parseFeedback([{ record, value, rationale: why ?? undefined, author: ctx.io.env.USER }], judge.output);
+      // The verdict under review travels with the feedback: the judge's mistakes are the precedents that matter most.
+      const judgeVerdict = result.ok ? { value: result.value, rationale: result.rationale } : undefined;
+      const [fb] = parseFeedback([{ record, value, rationale: why ?? undefined, author: ctx.io.env.USER, judgeVerdict }], judge.output);
       queue(ctx, judge, [fb]);
       queued += 1;
     }

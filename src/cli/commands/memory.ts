@@ -5,7 +5,9 @@ import type { CliContext } from '../context.ts';
 import { writeAtomic } from '../context.ts';
 import { describeChange } from './align.ts';
 
-const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.text}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
+const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.edited ? '[edited] ' : ''}${safe(g.text)}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
+// Expert and model text may hold terminal escape sequences: never let them reach the terminal raw.
+const safe = (t: string) => t.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 
 /**
  * `memalign memory <action> <judge> …`: list, show, add, edit, pin, unpin, delete guidelines; list
@@ -14,15 +16,29 @@ const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origi
  * @example
  * memalign memory add sql-review "Never accept raw event tables for revenue." --pin
  */
-export async function memoryCommand(ctx: CliContext, action: string, judgeRef: string, args: string[], options: { pin?: boolean; output?: string; limit?: string }): Promise<void> {
+export async function memoryCommand(ctx: CliContext, action: string, judgeRef: string, args: string[], options: { pin?: boolean; output?: string; limit?: string; deleted?: boolean; all?: boolean }): Promise<void> {
+  if (action === 'redistil') return redistil(ctx, judgeRef, options.all === true);
   // Memory commands never call a model, so they work without any key.
   const { ma } = await ctx.open(judgeRef, { needModel: false });
   try {
     switch (action) {
       case 'list': {
         const m = await ma.inspect();
-        ctx.print({ version: m.version, guidelines: m.guidelines, episodes: m.episodes.length, feedback: m.feedback.length }, () =>
-          [`Judge "${ma.definition.name}", memory version ${m.version}: ${m.guidelines.length} guidelines, ${m.episodes.length} examples, ${m.feedback.length} feedback.`, ...m.guidelines.map(line)].join('\n'));
+        const deleted = options.deleted ? m.tombstones : [];
+        ctx.print({ version: m.version, guidelines: m.guidelines, ...(options.deleted ? { deleted } : {}), episodes: m.episodes.length, feedback: m.feedback.length }, () =>
+          [`Judge "${ma.definition.name}", memory version ${m.version}: ${m.guidelines.length} guidelines, ${m.episodes.length} examples, ${m.feedback.length} feedback${m.tombstones.length ? `, ${m.tombstones.length} deleted guideline(s)${options.deleted ? '' : ' (--deleted lists them)'}` : ''}.`,
+            ...m.guidelines.map(line), ...deleted.map((g) => `[deleted] ${line(g)}`)].join('\n'));
+        return;
+      }
+      case 'history': {
+        const id = need(args[0], 'a feedback id');
+        const history = await ma.feedbackHistory(id);
+        ctx.print(history, () => history.map((f) => `${f.createdAt}  ${f.author ?? '-'}  value=${JSON.stringify(f.value ?? null)}  ${safe(f.rationale ?? '')}`).join('\n') || `Feedback ${id} has no earlier versions.`);
+        return;
+      }
+      case 'restore': {
+        const g = await ma.restoreGuideline(need(args[0], 'a deleted guideline id'));
+        ctx.print(g, () => `Restored ${line(g)}`);
         return;
       }
       case 'show': {
@@ -66,7 +82,7 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
           return;
         }
         const g = await ma.deleteGuideline(id);
-        ctx.print(g, () => `Deleted ${g.id}  ${g.text}`);
+        ctx.print(g, () => `Deleted ${g.id}  ${safe(g.text)} (new feedback will not bring it back; "memalign memory restore ${ma.definition.name} ${g.id}" undoes this)`);
         return;
       }
       case 'log': {
@@ -96,8 +112,19 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
         return;
       }
       default:
-        throw new ValidationError('command', [{ path: 'memory', message: `unknown action "${action}": use list, show, episodes, add, edit, pin, unpin, delete, log, export or import` }]);
+        throw new ValidationError('command', [{ path: 'memory', message: `unknown action "${action}": use list, show, episodes, history, add, edit, pin, unpin, delete, restore, redistil, log, export or import` }]);
     }
+  } finally {
+    await ma.close();
+  }
+}
+
+// Re-distilling calls the model, so it opens the judge with one.
+async function redistil(ctx: CliContext, judgeRef: string, all: boolean): Promise<void> {
+  const { ma, model } = await ctx.open(judgeRef);
+  try {
+    const report = await ma.redistil({ all });
+    ctx.print(report, () => (report.changed ? describeChange(report, `Re-distilled "${ma.definition.name}"${all ? ' (all examples)' : ''} with ${model}`) : `Nothing to re-distil for "${ma.definition.name}": every example is distilled${ma.definition.memory.semantic ? '' : ' (semantic memory is off in the judge file)'}. Use --all to re-distil everything.`));
   } finally {
     await ma.close();
   }
