@@ -111,9 +111,25 @@ export class CliContext {
   }
 
   readPending(judge: string): Feedback[] {
+    return this.readPendingWithLines(judge).map((p) => p.feedback);
+  }
+
+  /** The pending feedback with the line each item is on (so errors can name it); a corrupt line is an error naming it. */
+  readPendingWithLines(judge: string): { feedback: Feedback; file: string; line: number }[] {
     const path = this.pendingPath(judge);
     if (!existsSync(path)) return [];
-    return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Feedback);
+    const out: { feedback: Feedback; file: string; line: number }[] = [];
+    const issues: { file: string; line: number; path: string; message: string }[] = [];
+    readFileSync(path, 'utf8').split('\n').forEach((l, i) => {
+      if (l.trim() === '') return;
+      try {
+        out.push({ feedback: JSON.parse(l) as Feedback, file: path, line: i + 1 });
+      } catch (error) {
+        issues.push({ file: path, line: i + 1, path: '', message: `not valid JSON (${(error as Error).message}): fix or delete this line of the pending feedback` });
+      }
+    });
+    if (issues.length > 0) throw new ValidationError(`pending feedback ${path}`, issues);
+    return out;
   }
 
   /** Replaces the pending list atomically (write a temp file, then rename). */

@@ -5,7 +5,7 @@ import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 import { parseJudge, queryFieldsOf } from '../core/judge/definition.ts';
-import { parseFeedback, type FeedbackSource, type RecordChange } from '../core/feedback/parse-feedback.ts';
+import { parseFeedbackItems, type FeedbackSource, type RecordChange } from '../core/feedback/parse-feedback.ts';
 import { checkRecordsAgainstMemory } from '../core/feedback/record-conflicts.ts';
 import { planAlign, planForget, isEmptyPlan } from '../core/align/plan.ts';
 import { planRedistil } from '../core/align/redistil-plan.ts';
@@ -119,9 +119,10 @@ export class Memalign {
    */
   align(feedback: (Feedback | unknown)[], options: AlignOptions = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
-      const items = parseFeedback(feedback, this.definition.output, { now: this.options.now, sources: options.sources, recordChange: options.recordChange });
+      const parsed = parseFeedbackItems(feedback, this.definition.output, { now: this.options.now, sources: options.sources, recordChange: options.recordChange });
+      const items = parsed.map((p) => p.feedback);
       const state = await this.memory.refresh();
-      checkRecordsAgainstMemory(state, items, options);
+      checkRecordsAgainstMemory(state, items, { recordChange: options.recordChange, sources: options.sources && parsed.map((p) => options.sources![p.index] ?? {}) });
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
       return executePlan(plan, `align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, this.context(options.signal));

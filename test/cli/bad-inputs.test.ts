@@ -87,6 +87,9 @@ const cases: { name: string; files?: Record<string, string | Buffer>; args: stri
   { name: 'config with an unknown setting', files: { 'memalign.config.yaml': 'stor: x\n' }, args: ['feedback', 'list', 'cat.yaml'], code: EXIT.invalidInput, message: /memalign\.config\.yaml: stor: unknown setting "stor"/ },
   { name: 'model needs a missing key', args: ['judge', 'cat.yaml', 'seed.jsonl', '--model', 'openai:gpt-4.1-mini'], code: EXIT.config, message: /set the environment variable OPENAI_API_KEY/, env: { MEMALIGN_MODEL: undefined } },
   { name: 'unknown command', args: ['frobnicate'], code: EXIT.usage, message: /unknown command 'frobnicate'/ },
+  { name: 'a record id reused with different content at align', files: { 'f.jsonl': `${JSON.stringify({ id: 'x9', record: { id: 'r1', inputs: 'q', outputs: 'another answer' }, value: 'bad', rationale: 'no' })}\n` }, args: ['align', 'cat.yaml', 'f.jsonl'], code: EXIT.invalidInput, message: /f\.jsonl:1: record: record "r1" has different content from the record stored under that id in memory.*--new-record-version/ },
+  { name: 'a negative --timeout', args: ['--timeout', '-5', 'align', 'cat.yaml'], code: EXIT.invalidInput, message: /--timeout: "-5" is not a positive whole number of milliseconds/ },
+  { name: 'restoring a guideline that was never deleted', args: ['memory', 'restore', 'cat.yaml', 'g_missing'], code: EXIT.notFound, message: /No deleted guideline "g_missing"/ },
 ];
 
 for (const c of cases) {
@@ -101,6 +104,17 @@ for (const c of cases) {
     assert.equal(snapshot(), before, 'store and pending feedback unchanged');
   });
 }
+
+test('a corrupt line in the pending feedback is an error naming the file and line, and nothing changes', async () => {
+  const pending = join(dir, '.memalign', 'pending', 'num.jsonl');
+  writeFileSync(pending, `${good('p1', 3)}\n{not json\n`);
+  const before = snapshot();
+  const r = await run(['align', 'num.yaml']);
+  assert.equal(r.code, EXIT.invalidInput, r.err);
+  assert.match(r.err, /pending[/\\]num\.jsonl:2: not valid JSON/);
+  assert.equal(snapshot(), before);
+  rmSync(pending, { force: true });
+});
 
 test('a BOM at the start of a file is accepted', async () => {
   write('bom.jsonl', `\uFEFF${good('bom')}\n`);

@@ -13,11 +13,14 @@ import { CliError, EXIT } from '../exit-codes.ts';
  */
 export async function alignCommand(ctx: CliContext, judgeRef: string, file: string | undefined, options: { map?: string; newRecordVersion?: boolean }): Promise<number | void> {
   const { judge } = await ctx.judge(judgeRef);
-  const pending = ctx.readPending(judge.name);
+  const pendingLines = ctx.readPendingWithLines(judge.name);
+  const pending = pendingLines.map((p) => p.feedback);
+  const sources: { file: string; line?: number }[] = pendingLines.map((p) => ({ file: p.file, line: p.line }));
   let extra: unknown[] = [];
   if (file) {
     const input = resolve(ctx.io.cwd, file);
     const rows = await readTable(input);
+    sources.push(...rows.map((r) => ({ file: input, line: r.line })));
     extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })), recordChange: options.newRecordVersion ? 'new-version' : 'error' });
   }
   const all = [...pending, ...extra];
@@ -39,7 +42,7 @@ export async function alignCommand(ctx: CliContext, judgeRef: string, file: stri
   const onSigint = () => abort.abort(new CliError('Interrupted.', EXIT.interrupted));
   process.once('SIGINT', onSigint);
   try {
-    report = await ma.align(all, { signal: abort.signal, recordChange: options.newRecordVersion ? 'new-version' : 'error' });
+    report = await ma.align(all, { signal: abort.signal, sources, recordChange: options.newRecordVersion ? 'new-version' : 'error' });
   } catch (error) {
     if (abort.signal.aborted) {
       ctx.note(`Interrupted: nothing was stored; the ${pending.length} pending feedback item(s) are kept. Run the same command to align them.`);

@@ -31,6 +31,17 @@ export interface ParseFeedbackOptions {
  * const items = parseFeedback([{ record: { id: 'r1', inputs: 'q', outputs: 'a' }, value: true, rationale: 'cites the source' }], { type: 'boolean' });
  */
 export function parseFeedback(data: unknown[], kind: OutputKind, options: ParseFeedbackOptions = {}): Feedback[] {
+  return parseFeedbackItems(data, kind, options).map((k) => k.feedback);
+}
+
+/**
+ * `parseFeedback`, keeping for each item the position it came from in `data` (duplicates collapse,
+ * so positions are what lets later checks name the right file and line).
+ *
+ * @example
+ * parseFeedbackItems(rows, kind, { sources }).map((k) => sources[k.index]);
+ */
+export function parseFeedbackItems(data: unknown[], kind: OutputKind, options: ParseFeedbackOptions = {}): { feedback: Feedback; index: number }[] {
   const issues: Issue[] = [];
   const now = options.now ?? (() => new Date());
   const parsed: { f: Feedback; i: number; explicit: boolean }[] = [];
@@ -90,7 +101,7 @@ export function parseFeedback(data: unknown[], kind: OutputKind, options: ParseF
     }
   }
   if (issues.length > 0) throw new ValidationError('feedback', issues);
-  return kept.map((p) => p.f);
+  return kept.map((p) => ({ feedback: p.f, index: p.i }));
 }
 
 /**
