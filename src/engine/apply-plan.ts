@@ -114,7 +114,8 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   // New proposals are matched against every live guideline, including those about to be revised
   // or removed: a rule re-derived from new feedback keeps its guideline (and id) alive.
   const proposals: ProposedGuideline[] = results.flatMap((r) => (r.ok && r.kind === 'distill' ? r.proposals : []));
-  const live = [...state.guidelines.values()].filter((g) => !plan.guidelinePurges.includes(g.id));
+  const purged = new Set(plan.guidelinePurges);
+  const live = [...state.guidelines.values()].filter((g) => !purged.has(g.id));
   const dedup = dedupGuidelines(live, proposals, [...state.tombstones.values()]);
   const revived = new Set(dedup.extended.filter((x) => leaving.has(x.id)).map((x) => x.id));
 
@@ -148,8 +149,9 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
     if (g && state.guidelines.has(id)) removed.push(g);
     ops.push({ op: 'guideline.purge', id });
   }
+  const extendedIds = new Set(dedup.extended.map((x) => x.id));
   for (const u of plan.sourceUpdates) {
-    if (dedup.extended.some((x) => x.id === u.id)) continue;
+    if (extendedIds.has(u.id)) continue;
     ops.push({ op: 'guideline.update', id: u.id, changes: { sources: u.sources } });
   }
   for (const ext of dedup.extended) {
@@ -170,6 +172,7 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
     ops.push({ op: 'guideline.add', guideline: g });
   }
 
+  const forgotten = new Set(plan.feedbackDeletes);
   const storeStart = ctx.now();
   const committed = await ctx.store.commit(ctx.judge.name, state.version, ops, cause);
   ctx.memory.applyCommitted(ops, committed);
@@ -181,7 +184,7 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
     episodesUpdated: plan.episodePuts.filter((e) => state.episodes.has(e.id)).map((e) => e.id),
     episodesRemoved: plan.episodeDeletes,
     feedbackStored: plan.feedbackPuts.length, feedbackUnchanged: plan.unchanged.length, feedbackRemoved: plan.feedbackDeletes.length,
-    feedbackSuperseded: plan.lost.filter((id) => !plan.feedbackDeletes.includes(id)),
+    feedbackSuperseded: plan.lost.filter((id) => !forgotten.has(id)),
     duplicatesDropped: dedup.dropped, usage: tally.usage(), embeddings: { requests: embedRequests, texts: fresh.size },
     rounds: Math.ceil(tasks.length / ctx.settings.parallelism),
     timings: { totalMs: ctx.now() - started, llmMs, embedMs, storeMs },

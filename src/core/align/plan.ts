@@ -50,12 +50,6 @@ export interface MemoryPlan {
   supportById: Map<string, DistilExample>;
 }
 
-/** Options of the planners. */
-export interface PlanOptions {
-  /** Record text for retrieval. */
-  textOf: (r: JudgedRecord) => string;
-}
-
 /**
  * Plans an alignment: which feedback is new or changed, which episodes change, what to distil,
  * and which guidelines cite feedback that no longer counts. Re-aligning identical feedback plans nothing.

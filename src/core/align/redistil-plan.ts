@@ -1,4 +1,4 @@
-import type { MemoryState } from '../memory/operations.ts';
+import { plainEpisode, type MemoryState } from '../memory/operations.ts';
 import { isExpertOwned } from '../memory/guideline-rules.ts';
 import { emptyPlan, type MemoryPlan } from './plan.ts';
 
@@ -15,7 +15,7 @@ export function planRedistil(state: MemoryState, options: { all?: boolean } = {}
   for (const e of [...state.episodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!options.all && e.distilled !== false) continue;
     if (e.value === undefined && e.rationale === undefined) continue;
-    plan.episodePuts.push({ id: e.id, record: e.record, value: e.value, rationale: e.rationale, feedbackIds: e.feedbackIds, text: e.text, hash: e.hash, createdVersion: e.createdVersion, judgeVerdict: e.judgeVerdict, disagreed: e.disagreed, distilled: e.distilled });
+    plan.episodePuts.push(plainEpisode(e));
     const ex = { key: e.id, record: e.record, value: e.value, rationale: e.rationale, feedbackIds: e.feedbackIds, judgeVerdict: e.judgeVerdict };
     plan.toDistil.push(ex);
   }

@@ -16,8 +16,10 @@ export function checkRecordsAgainstMemory(state: MemoryState, items: Feedback[],
   if ((options.recordChange ?? 'error') === 'new-version' || items.length === 0) return;
   const wanted = new Set(items.map((f) => f.record.id));
   const stored = new Map<string, { key: string; feedbackId: string }>();
-  for (const e of state.episodes.values()) {
-    if (wanted.has(e.id)) stored.set(e.id, { key: recordContentKey(e.record), feedbackId: e.feedbackIds[0] ?? '?' });
+  // An episode's id is its record's id: look each one up rather than scanning memory.
+  for (const id of wanted) {
+    const e = state.episodes.get(id);
+    if (e) stored.set(id, { key: recordContentKey(e.record), feedbackId: e.feedbackIds[0] ?? '?' });
   }
   // Records with feedback but no episode yet cannot exist (every align writes both), except in
   // hand-built states; fall back to the feedback itself.
