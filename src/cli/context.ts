@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openMemalign, resolveEmbedder, ConfigError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
 import { readConfig, findJudge, type CliConfig } from './config.ts';
 import { detectModel } from './detect-model.ts';
 import { DEFAULT_LOCAL_MODEL_URL, downloadModel, modelCacheDir } from './local-model.ts';
 import { createInterface } from 'node:readline';
+import { jsonText } from './terminal-text.ts';
+import { PendingQueue, type LockTimings } from './pending-queue.ts';
 
 /** Global flags every command accepts. */
 export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean; timeout?: string }
@@ -102,55 +103,19 @@ export class CliContext {
 
   /** Prints a result: JSON with --json, else the text. */
   print(json: unknown, text: () => string): void {
-    this.io.out(this.flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+    this.io.out(this.flags.json ? `${jsonText(json)}\n` : `${text()}\n`);
   }
 
-  // Pending feedback waits in a JSONL file beside the store until `memalign align` takes it.
-  pendingPath(judge: string): string {
-    return join(dirname(this.storePath), 'pending', `${judge}.jsonl`);
+  /** How long to wait for another command holding the pending file (MEMALIGN_LOCK_WAIT_MS, default 15 s). */
+  get lockTimings(): Partial<LockTimings> {
+    const raw = this.io.env.MEMALIGN_LOCK_WAIT_MS;
+    return raw !== undefined && /^\d+$/.test(raw) ? { waitMs: Number(raw) } : {};
   }
 
-  readPending(judge: string): Feedback[] {
-    return this.readPendingWithLines(judge).map((p) => p.feedback);
+  /** The judge's pending feedback: `.memalign/pending/<judge>.jsonl` beside the store, changed under a lock. */
+  pending(judge: string): PendingQueue {
+    return new PendingQueue(join(dirname(this.storePath), 'pending', `${judge}.jsonl`), this.lockTimings);
   }
-
-  /** The pending feedback with the line each item is on (so errors can name it); a corrupt line is an error naming it. */
-  readPendingWithLines(judge: string): { feedback: Feedback; file: string; line: number }[] {
-    const path = this.pendingPath(judge);
-    if (!existsSync(path)) return [];
-    const out: { feedback: Feedback; file: string; line: number }[] = [];
-    const issues: { file: string; line: number; path: string; message: string }[] = [];
-    readFileSync(path, 'utf8').split('\n').forEach((l, i) => {
-      if (l.trim() === '') return;
-      try {
-        out.push({ feedback: JSON.parse(l) as Feedback, file: path, line: i + 1 });
-      } catch (error) {
-        issues.push({ file: path, line: i + 1, path: '', message: `not valid JSON (${(error as Error).message}): fix or delete this line of the pending feedback` });
-      }
-    });
-    if (issues.length > 0) throw new ValidationError(`pending feedback ${path}`, issues);
-    return out;
-  }
-
-  /** Replaces the pending list atomically (write a temp file, then rename). */
-  writePending(judge: string, items: Feedback[]): void {
-    const path = this.pendingPath(judge);
-    if (items.length === 0) { rmSync(path, { force: true }); return; }
-    mkdirSync(dirname(path), { recursive: true });
-    writeAtomic(path, items.map((f) => JSON.stringify(f)).join('\n') + '\n');
-  }
-}
-
-/**
- * Writes a file so that readers see the old or the new content, never a half-written one.
- *
- * @example
- * writeAtomic('memory.json', text);
- */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 async function confirm(io: CliIO, question: string): Promise<boolean> {

@@ -12,6 +12,7 @@ export const EXIT = {
   notFound: 7,
   alignFailed: 8,
   someRecordsFailed: 9,
+  busy: 10,
   interrupted: 130,
 } as const;
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { MemalignError, ValidationError } from '../index.ts';
 import { CliContext, type CliIO, type GlobalFlags } from './context.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
+import { jsonText, terminalSafe } from './terminal-text.ts';
 import { initCommand } from './commands/init.ts';
 import { judgeCommand } from './commands/judge.ts';
 import { feedbackAdd, feedbackImport, feedbackList, feedbackReview } from './commands/feedback.ts';
@@ -20,7 +21,9 @@ import { benchQuality, benchSpeed } from './commands/bench.ts';
  * @example
  * process.exitCode = await runCli(process.argv.slice(2), io);
  */
-export async function runCli(argv: string[], io: CliIO): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
+  // Nothing untrusted reaches the terminal raw: every line printed is stripped of control sequences.
+  const io: CliIO = { ...rawIo, out: (s) => rawIo.out(terminalSafe(s)), err: (s) => rawIo.err(terminalSafe(s)) };
   let code: number = EXIT.ok;
   const program = new Command('memalign')
     .description('Build LLM judges aligned with your experts from a few natural-language feedback examples.')
@@ -128,7 +131,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     code = exitCodeOf(error);
     const flags = program.opts<GlobalFlags>();
-    if (flags.json) io.out(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
+    if (flags.json) io.out(`${jsonText({ error: errorJson(error) })}\n`);
     else io.err(`${errorText(error)}\n`);
     if (flags.debug && error instanceof Error) io.err(`${error.stack}\n`);
   }

@@ -16,14 +16,14 @@ export function mockRespond(request: Pick<ChatRequest, 'prompt' | 'schema' | 'sc
   if (request.schemaName === 'guidelines') {
     const guidelines: { text: string; sources: string[] }[] = [];
     // Each example's explanation sits in its own block (or reads "Expert explanation: (not given)").
-    const re = /### EXAMPLE (e\d+)[\s\S]*?(?:<<<BEGIN EXPERT EXPLANATION>>>\n([\s\S]*?)\n<<<END EXPERT EXPLANATION>>>|Expert explanation: \(not given\))/g;
+    const re = /### EXAMPLE (e\d+)[\s\S]*?(?:<<<BEGIN EXPERT EXPLANATION (\w+)>>>\n([\s\S]*?)\n<<<END EXPERT EXPLANATION \2>>>|Expert explanation: \(not given\))/g;
     for (const m of request.prompt.matchAll(re)) {
-      if (m[2] && m[2].trim() !== '') guidelines.push({ text: m[2].trim().split('\n')[0], sources: [m[1]] });
+      if (m[3] && m[3].trim() !== '') guidelines.push({ text: m[3].trim().split('\n')[0], sources: [m[1]] });
     }
     return JSON.stringify({ guidelines });
   }
   if (request.schemaName === 'revisions') {
-    const revisions = [...request.prompt.matchAll(/## GUIDELINE (\S+)\n<<<BEGIN GUIDELINE>>>\n(.*)/g)].map((m) => ({ id: m[1], keep: true, text: m[2] }));
+    const revisions = [...request.prompt.matchAll(/## GUIDELINE (\S+)\n<<<BEGIN GUIDELINE \w+>>>\n(.*)/g)].map((m) => ({ id: m[1], keep: true, text: m[2] }));
     return JSON.stringify({ revisions });
   }
   const valueSchema = ((request.schema.properties as { [k: string]: { [k: string]: unknown } } | undefined)?.value) ?? {};

@@ -13,7 +13,9 @@ import { CliError, EXIT } from '../exit-codes.ts';
  */
 export async function alignCommand(ctx: CliContext, judgeRef: string, file: string | undefined, options: { map?: string; newRecordVersion?: boolean }): Promise<number | void> {
   const { judge } = await ctx.judge(judgeRef);
-  const pendingLines = ctx.readPendingWithLines(judge.name);
+  const queue = ctx.pending(judge.name);
+  // A snapshot: feedback queued while this align runs stays pending for the next one.
+  const pendingLines = await queue.read();
   const pending = pendingLines.map((p) => p.feedback);
   const sources: { file: string; line?: number }[] = pendingLines.map((p) => ({ file: p.file, line: p.line }));
   let extra: unknown[] = [];
@@ -54,7 +56,8 @@ export async function alignCommand(ctx: CliContext, judgeRef: string, file: stri
     progress?.stop();
     await ma.close();
   }
-  ctx.writePending(judge.name, []);
+  const left = await queue.removeCommitted(pending);
+  if (left > 0) ctx.note(`${left} feedback item(s) queued while aligning stay pending: run "memalign align ${judge.name}" again to learn from them.`);
   ctx.print(report, () => describeChange(report, `Aligned "${judge.name}" on ${all.length} feedback with ${model}`));
 }
 

@@ -10,13 +10,13 @@ import type { VerdictLine } from './judge.ts';
  * Adds validated feedback to the judge's pending list (replacing pending items with the same id).
  * Nothing is written unless every item is valid.
  */
-function queue(ctx: CliContext, judge: JudgeDefinition, items: Feedback[]): { added: number; replaced: number; pending: number } {
-  const pending = ctx.readPending(judge.name);
-  const byId = new Map(pending.map((f) => [f.id, f]));
-  let replaced = 0;
-  for (const f of items) { if (byId.has(f.id)) replaced += 1; byId.set(f.id, f); }
-  ctx.writePending(judge.name, [...byId.values()]);
-  return { added: items.length - replaced, replaced, pending: byId.size };
+function queue(ctx: CliContext, judge: JudgeDefinition, items: Feedback[]): Promise<{ added: number; replaced: number; pending: number }> {
+  return ctx.pending(judge.name).update((pending) => {
+    const byId = new Map(pending.map((f) => [f.id, f]));
+    let replaced = 0;
+    for (const f of items) { if (byId.has(f.id)) replaced += 1; byId.set(f.id, f); }
+    return { items: [...byId.values()], result: { added: items.length - replaced, replaced, pending: byId.size } };
+  });
 }
 
 /**
@@ -41,7 +41,7 @@ export async function feedbackImport(ctx: CliContext, judgeRef: string, file: st
     sources = rows.map((r) => ({ file: r.file, line: r.line }));
   }
   const items = parseFeedback(raw, judge.output, { sources, now: () => new Date() });
-  const r = queue(ctx, judge, items);
+  const r = await queue(ctx, judge, items);
   ctx.print({ judge: judge.name, ...r }, () => `Queued ${items.length} feedback for "${judge.name}" (${r.replaced} replaced earlier pending items; ${r.pending} pending). Run "memalign align ${judge.name}" to learn from them.`);
 }
 
@@ -56,14 +56,14 @@ export async function feedbackAdd(ctx: CliContext, judgeRef: string, o: { record
   const record: Record<string, unknown> = { id: o.recordId, inputs: parseMaybeJson(o.inputs), outputs: parseMaybeJson(o.outputs) };
   if (o.expectations !== undefined) record.expectations = parseMaybeJson(o.expectations);
   const items = parseFeedback([{ id: o.id, record, value: o.value, rationale: o.rationale, author: o.author ?? ctx.io.env.USER }], judge.output, { sources: [{ file: 'command line' }] });
-  const r = queue(ctx, judge, items);
+  const r = await queue(ctx, judge, items);
   ctx.print({ judge: judge.name, id: items[0].id, ...r }, () => `Queued feedback ${items[0].id} for "${judge.name}" (${r.pending} pending).`);
 }
 
 /** `memalign feedback list <judge>`: the pending feedback. */
 export async function feedbackList(ctx: CliContext, judgeRef: string): Promise<void> {
   const { judge } = await ctx.judge(judgeRef);
-  const pending = ctx.readPending(judge.name);
+  const pending = (await ctx.pending(judge.name).read()).map((p) => p.feedback);
   ctx.print(pending, () => (pending.length === 0 ? `No pending feedback for "${judge.name}".` : pending.map((f) => `${f.id}  record ${f.record.id}  value=${f.value === undefined ? '-' : JSON.stringify(f.value)}  ${f.rationale ?? ''}`).join('\n')));
 }
 
@@ -118,7 +118,7 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
       // The verdict under review travels with the feedback: the judge's mistakes are the precedents that matter most.
       const judgeVerdict = result.ok ? { value: result.value, rationale: result.rationale } : undefined;
       const [fb] = parseFeedback([{ record, value, rationale: why ?? undefined, author: ctx.io.env.USER, judgeVerdict }], judge.output);
-      queue(ctx, judge, [fb]);
+      await queue(ctx, judge, [fb]);
       queued += 1;
     }
   } finally {

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { readTable, rowToRecord, parseMapping, checkMapping, parseRecord, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
 import type { CliContext } from '../context.ts';
-import { writeAtomic } from '../context.ts';
+import { writeAtomic } from '../write-file.ts';
 import { startProgress } from '../progress.ts';
 import { EXIT } from '../exit-codes.ts';
 import { toCsv } from '../csv-out.ts';

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ValidationError, NotFoundError, type Guideline } from '../../index.ts';
 import type { CliContext } from '../context.ts';
-import { writeAtomic } from '../context.ts';
+import { writeAtomic } from '../write-file.ts';
 import { describeChange } from './align.ts';
+import { jsonText } from '../terminal-text.ts';
 
-const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.edited ? '[edited] ' : ''}${safe(g.text)}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
-// Expert and model text may hold terminal escape sequences: never let them reach the terminal raw.
-const safe = (t: string) => t.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.edited ? '[edited] ' : ''}${g.text}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
 
 /**
  * `memalign memory <action> <judge> …`: list, show, add, edit, pin, unpin, delete guidelines; list
@@ -33,7 +32,7 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
       case 'history': {
         const id = need(args[0], 'a feedback id');
         const history = await ma.feedbackHistory(id);
-        ctx.print(history, () => history.map((f) => `${f.createdAt}  ${f.author ?? '-'}  value=${JSON.stringify(f.value ?? null)}  ${safe(f.rationale ?? '')}`).join('\n') || `Feedback ${id} has no earlier versions.`);
+        ctx.print(history, () => history.map((f) => `${f.createdAt}  ${f.author ?? '-'}  value=${JSON.stringify(f.value ?? null)}  ${f.rationale ?? ''}`).join('\n') || `Feedback ${id} has no earlier versions.`);
         return;
       }
       case 'restore': {
@@ -82,7 +81,7 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
           return;
         }
         const g = await ma.deleteGuideline(id);
-        ctx.print(g, () => `Deleted ${g.id}  ${safe(g.text)} (new feedback will not bring it back; "memalign memory restore ${ma.definition.name} ${g.id}" undoes this)`);
+        ctx.print(g, () => `Deleted ${g.id}  ${g.text} (new feedback will not bring it back; "memalign memory restore ${ma.definition.name} ${g.id}" undoes this)`);
         return;
       }
       case 'log': {
@@ -92,11 +91,10 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
       }
       case 'export': {
         const data = await ma.export();
-        const text = `${JSON.stringify(data, null, 2)}\n`;
         if (options.output) {
-          writeAtomic(resolve(ctx.io.cwd, options.output), text);
+          writeAtomic(resolve(ctx.io.cwd, options.output), `${JSON.stringify(data, null, 2)}\n`);
           ctx.note(`Exported memory version ${data.memoryVersion} of "${data.judge}" to ${options.output}.`);
-        } else ctx.io.out(text);
+        } else ctx.io.out(`${jsonText(data)}\n`);
         return;
       }
       case 'import': {
