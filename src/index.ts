@@ -10,6 +10,7 @@ export { checkValue, verdictSchema, kindLabels, describeKind } from './core/judg
 export { templateVariables } from './core/judge/template.ts';
 export { parseFeedback, parseRecord, type FeedbackSource } from './core/feedback/parse-feedback.ts';
 export { resolveFeedback, type Resolution } from './core/feedback/resolve.ts';
+export { recordContentKey } from './core/feedback/identity.ts';
 export type { LogEntry, MemoryOperation, MemoryState } from './core/memory/operations.ts';
 export { loadJudge, parseJudgeText } from './io/load-judge.ts';
 
@@ -18,13 +19,14 @@ export type { MemoryChangeReport } from './engine/apply-plan.ts';
 export type { MemalignEvent } from './engine/loaded-memory.ts';
 export type { MemoryExport } from './engine/memory-export.ts';
 export { DEFAULT_DISTILL, type DistillSettings } from './engine/distill.ts';
+export { fileCheckpoint, type AlignCheckpoint } from './engine/checkpoint.ts';
 
 export type { MemoryStore, StoredMemory, StoredVector } from './store/memory-store.ts';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
 export { aiSdkChatModel } from './model/ai-sdk-model.ts';
-export { resolveModel, modelIdOf } from './model/resolve-model.ts';
+export { resolveModel, modelIdOf, PROVIDER_KEYS, MODEL_PREFIXES } from './model/resolve-model.ts';
 export { costOf, type PriceOverrides } from './model/pricing.ts';
 export { withRetry } from './model/retry.ts';
 
@@ -45,5 +47,6 @@ export { agreementReport, formatReport, type AgreementReport, type LabelledResul
 
 export { llamaCppChatModel, type LlamaCppModelOptions } from './local/llama-cpp-model.ts';
 export { llamaCppEmbedder } from './local/llama-cpp-embedder.ts';
+export { localModelSupport } from './local/llama-runtime.ts';
 export { readGgufMetadata } from './local/gguf-header.ts';
 export { recordingModel, replayModel, requestKey, recordingFetch, replayFetch } from './model/cassette.ts';

@@ -1,14 +1,16 @@
 import { dirname, join, resolve } from 'node:path';
-import { openMemalign, resolveEmbedder, ConfigError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
+import { existsSync } from 'node:fs';
+import { openMemalign, resolveEmbedder, ConfigError, NotFoundError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
 import { readConfig, findJudge, type CliConfig } from './config.ts';
 import { detectModel } from './detect-model.ts';
 import { DEFAULT_LOCAL_MODEL_URL, downloadModel, modelCacheDir } from './local-model.ts';
 import { createInterface } from 'node:readline';
 import { jsonText } from './terminal-text.ts';
+import { intFlag } from './flags.ts';
 import { PendingQueue, type LockTimings } from './pending-queue.ts';
 
 /** Global flags every command accepts. */
-export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean; timeout?: string }
+export interface GlobalFlags { store?: string; model?: string; json?: boolean; debug?: boolean; config?: string; quiet?: boolean; verbose?: boolean; timeout?: string }
 
 /** What a command needs from the outside world; tests inject their own streams and environment. */
 export interface CliIO {
@@ -48,14 +50,15 @@ export class CliContext {
   }
 
   /** Opens a judge with its memory. `needModel: false` for commands that never call a model. */
-  async open(ref: string, options: { needModel?: boolean; onEvent?: (e: MemalignEvent) => void; store?: string } = {}): Promise<{ ma: Memalign; judge: JudgeDefinition; model?: string }> {
+  async open(ref: string, options: { needModel?: boolean; onEvent?: (e: MemalignEvent) => void; store?: string; readOnly?: boolean } = {}): Promise<{ ma: Memalign; judge: JudgeDefinition; model?: string }> {
     const found = await this.judge(ref);
+    const store = options.store ?? (options.readOnly ? this.readOnlyStore() : this.storePath);
     const model = options.needModel === false ? undefined : await this.model(found.judge);
     // Without a model, the judge's own model string is not resolved either (no key needed).
     const judge = options.needModel === false ? { ...found.judge, model: undefined, distillModel: undefined } : found.judge;
     const embedderSpec = this.config.embedder ?? this.io.env.MEMALIGN_EMBEDDER;
     const ma = await openMemalign({
-      judge, store: options.store ?? this.storePath, model,
+      judge, store, createStore: !options.readOnly, model,
       distillModel: options.needModel === false ? undefined : this.config.distillModel, env: this.io.env,
       embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: this.io.env }) : undefined,
       timeoutMs: this.timeoutMs(),
@@ -68,13 +71,21 @@ export class CliContext {
     return { ma, judge, model };
   }
 
+  /**
+   * The store for a command that only reads: never created. A missing default store is an empty
+   * memory (nothing aligned yet); a missing --store is an error (probably a typo).
+   */
+  readOnlyStore(): string {
+    if (existsSync(this.storePath)) return this.storePath;
+    if (this.flags.store) throw new NotFoundError(`There is no memory store at ${this.storePath}: check --store (nothing was created).`);
+    return ':memory:';
+  }
+
   /** --timeout in ms (per model or embedding request), validated. */
   timeoutMs(): number | undefined {
     const raw = this.flags.timeout;
     if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new ValidationError('options', [{ path: '--timeout', message: `"${raw}" is not a positive whole number of milliseconds (e.g. --timeout 60000)` }]);
-    return n;
+    return intFlag('--timeout', raw, { min: 1, example: 60000 });
   }
 
   /** The model to use: --model, the judge's, the config's, MEMALIGN_MODEL, then auto-detection. */
@@ -93,7 +104,7 @@ export class CliContext {
         return `llama-cpp:${path}`;
       }
     }
-    throw new ConfigError(`No model configured for judge "${judge.name}". Pass --model (e.g. openai:gpt-4.1-mini), set "model:" in the judge file, set OPENAI_API_KEY or ANTHROPIC_API_KEY, run Ollama on localhost, point MEMALIGN_LOCAL_MODEL at a GGUF file, or run "memalign model pull" for a small local model. "memalign doctor" shows what was found.`);
+    throw new ConfigError(`No model configured for judge "${judge.name}". Pass --model (e.g. openai:gpt-4.1-mini), set "model:" in the judge file, set OPENAI_API_KEY, ANTHROPIC_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY, run Ollama on localhost, point MEMALIGN_LOCAL_MODEL at a GGUF file, or run "memalign model pull" for a small local model. "memalign doctor" shows what was found.`);
   }
 
   /** A human note on stderr (silent with --json or --quiet). */
@@ -110,6 +121,16 @@ export class CliContext {
   get lockTimings(): Partial<LockTimings> {
     const raw = this.io.env.MEMALIGN_LOCK_WAIT_MS;
     return raw !== undefined && /^\d+$/.test(raw) ? { waitMs: Number(raw) } : {};
+  }
+
+  /** Folders memalign keeps its own state in (pending feedback, checkpoints): outputs never go there. */
+  stateDirs(): string[] {
+    return [join(dirname(this.storePath), 'pending'), join(dirname(this.storePath), 'checkpoints')];
+  }
+
+  /** Where a failed align keeps the model answers it paid for (beside the store). */
+  checkpointPath(judge: string): string {
+    return join(dirname(this.storePath), 'checkpoints', `${judge}.jsonl`);
   }
 
   /** The judge's pending feedback: `.memalign/pending/<judge>.jsonl` beside the store, changed under a lock. */

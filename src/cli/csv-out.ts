@@ -1,5 +1,8 @@
 import type { JudgeResult, JudgedRecord } from '../index.ts';
 
+/** The first line of a verdicts CSV. */
+export const CSV_HEADER = ['id', 'value', 'rationale', 'error', 'memory_version', 'guidelines', 'episodes', 'input_tokens', 'output_tokens', 'cost_usd', 'latency_ms'];
+
 /**
  * Verdict lines as CSV (RFC 4180 quoting): record id, value, rationale, error, provenance, usage.
  *
@@ -7,7 +10,7 @@ import type { JudgeResult, JudgedRecord } from '../index.ts';
  * writeFileSync('verdicts.csv', toCsv(lines));
  */
 export function toCsv(lines: { record: JudgedRecord; result: JudgeResult }[]): string {
-  const header = ['id', 'value', 'rationale', 'error', 'memory_version', 'guidelines', 'episodes', 'input_tokens', 'output_tokens', 'cost_usd', 'latency_ms'];
+  const header = CSV_HEADER;
   const rows = lines.map(({ result: r }) => [
     r.recordId, r.ok ? String(r.value) : '', r.ok ? r.rationale : '', r.ok ? '' : `${r.error.code}: ${r.error.message}`,
     r.ok ? String(r.provenance.memoryVersion) : '', r.ok ? r.provenance.guidelineIds.join(' ') : '', r.ok ? r.provenance.episodes.map((e) => e.id).join(' ') : '',

@@ -1,20 +1,20 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelCacheDir } from './local-model.ts';
+import { PROVIDER_KEYS } from '../index.ts';
 
 /** A model found without configuration, and why it was chosen. */
 export interface DetectedModel { model: string; why: string }
 
 /**
- * Zero-config model discovery, in order: an OpenAI key, an Anthropic key, a local GGUF file
+ * Zero-config model discovery, in order: an OpenAI, Anthropic or Google key, a local GGUF file
  * (MEMALIGN_LOCAL_MODEL, then the download cache), an Ollama server on localhost with a model.
  *
  * @example
  * const found = await detectModel(process.env); // { model: 'openai:gpt-4.1-mini', why: 'OPENAI_API_KEY is set' }
  */
 export async function detectModel(env: Record<string, string | undefined>, fetchFn: typeof fetch = fetch): Promise<DetectedModel | undefined> {
-  if (env.OPENAI_API_KEY) return { model: 'openai:gpt-4.1-mini', why: 'OPENAI_API_KEY is set' };
-  if (env.ANTHROPIC_API_KEY) return { model: 'anthropic:claude-haiku-4-5', why: 'ANTHROPIC_API_KEY is set' };
+  for (const p of PROVIDER_KEYS) if (env[p.variable]) return { model: p.chat, why: `${p.variable} is set` };
   if (env.MEMALIGN_LOCAL_MODEL && existsSync(env.MEMALIGN_LOCAL_MODEL)) return { model: `llama-cpp:${env.MEMALIGN_LOCAL_MODEL}`, why: 'MEMALIGN_LOCAL_MODEL points at a GGUF file' };
   const cached = cachedModels(env);
   if (cached.length > 0) return { model: `llama-cpp:${cached[0]}`, why: 'a local model was downloaded with "memalign model pull"' };

@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { MemalignError, ValidationError } from '../index.ts';
+import { VERSION, AlignError, MemalignError, ValidationError } from '../index.ts';
 import { CliContext, type CliIO, type GlobalFlags } from './context.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
 import { jsonText, terminalSafe } from './terminal-text.ts';
 import { initCommand } from './commands/init.ts';
-import { judgeCommand } from './commands/judge.ts';
+import { judgeCommand, type JudgeCommandOptions } from './commands/judge.ts';
 import { feedbackAdd, feedbackImport, feedbackList, feedbackReview } from './commands/feedback.ts';
 import { alignCommand } from './commands/align.ts';
 import { memoryCommand } from './commands/memory.ts';
@@ -28,12 +28,15 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
   const program = new Command('memalign')
     .description('Build LLM judges aligned with your experts from a few natural-language feedback examples.')
     .option('--store <path>', 'SQLite memory file (default: .memalign/memory.db, or "store" in memalign.config.yaml)')
-    .option('--model <model>', 'model, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, ollama:qwen3:8b, http://host:port/v1#model')
+    .option('--model <model>', 'model, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, google:gemini-2.5-flash, ollama:qwen3:8b, http://host:port/v1#model')
     .option('--config <file>', 'project config (default: ./memalign.config.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('--quiet', 'no progress or notes on stderr')
+    .option('--verbose', 'list everything in summaries (e.g. every source id of a guideline)')
     .option('--debug', 'show stack traces on errors')
     .option('--timeout <ms>', 'longest one model or embedding request may take (default 120000)')
+    .version(VERSION, '-V, --version', 'print the version')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -44,6 +47,7 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     if (typeof result === 'number') code = result;
   };
   const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+  program.addHelpText('after', examples('memalign init sql-review', 'memalign judge sql-review records.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl', 'memalign align sql-review', 'memalign doctor'));
 
   program.command('init').argument('[name]', 'judge name', 'my-judge').description('write a commented judge file and a project config')
     .option('--kind <kind>', 'boolean | categorical | numeric | pairwise', 'categorical')
@@ -54,10 +58,15 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     .description('judge records; resumable; writes verdicts with provenance, usage and cost')
     .option('-o, --output <file>', 'verdicts file (default: <records>.verdicts.jsonl)').option('--format <format>', 'jsonl | csv')
     .option('-c, --concurrency <n>', 'model calls in flight', '4').option('--map <mapping>', 'column mapping, e.g. inputs=question,outputs=answer').option('--limit <n>', 'judge only the first n records')
-    .addHelpText('after', examples('memalign judge sql-review records.jsonl', 'memalign judge sql-review answers.csv --map inputs=question,outputs=answer -o verdicts.csv -c 16'))
-    .action(act((ctx, j: string, f: string, o: { output?: string; format?: string; concurrency: string; map?: string; limit?: string }) => judgeCommand(ctx, j, f, o)));
+    .option('--resume', 'also reuse verdicts made with an older memory version (same record, judge and model)').option('--fresh', 'reuse no earlier verdict: judge every record anew')
+    .addHelpText('after', `${examples('memalign judge sql-review records.jsonl', 'memalign judge sql-review answers.csv --map inputs=question,outputs=answer -o verdicts.csv -c 16', 'memalign judge sql-review records.jsonl --fresh')}
+A rerun reuses a verdict from the output only when it was made for the same record content, with the
+same judge definition and model, and the same memory version; everything else is judged anew.
+`)
+    .action(act((ctx, j: string, f: string, o: JudgeCommandOptions) => judgeCommand(ctx, j, f, o)));
 
-  const feedback = program.command('feedback').description('record expert feedback (queued until "memalign align")');
+  const feedback = program.command('feedback').description('record expert feedback (queued until "memalign align")')
+    .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl', 'memalign feedback list sql-review'));
   feedback.command('import').argument('<judge>').argument('<file>', 'JSONL, JSON, CSV, or an MLflow trace export').option('--map <mapping>', 'column mapping: inputs=…,outputs=…,value=…,rationale=…,id=…')
     .option('--assessment <name>', 'MLflow: the human assessment name (default: the judge name)')
     .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback import sql-review sheet.csv --map inputs=question,outputs=answer,value=label,rationale=comment', 'memalign feedback import sql-review traces.json --assessment correctness'))
@@ -66,9 +75,10 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     .option('--value <value>').option('--rationale <text>').option('--author <name>').option('--id <id>', 'feedback id (default: derived from content)')
     .addHelpText('after', examples('memalign feedback add sql-review --record-id q1 --inputs "Revenue by region?" --outputs "SELECT … FROM raw.sales" --value bad --rationale "Use finance.revenue_v."'))
     .action(act((ctx, j: string, o: Parameters<typeof feedbackAdd>[2]) => feedbackAdd(ctx, j, o)));
-  feedback.command('review').argument('<judge>').argument('<verdicts>', 'a verdicts file from "memalign judge"').description('agree/disagree with verdicts interactively')
-    .addHelpText('after', examples('memalign feedback review sql-review records.verdicts.jsonl'))
-    .action(act((ctx, j: string, f: string) => feedbackReview(ctx, j, f)));
+  feedback.command('review').argument('<judge>').argument('<verdicts>', 'a verdicts file from "memalign judge"').description('agree/disagree with verdicts interactively; records already reviewed or pending are skipped')
+    .option('--all', 'also revisit records that already have feedback')
+    .addHelpText('after', examples('memalign feedback review sql-review records.verdicts.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl --all'))
+    .action(act((ctx, j: string, f: string, o: { all?: boolean }) => feedbackReview(ctx, j, f, o)));
   feedback.command('list').argument('<judge>').description('show pending feedback')
     .addHelpText('after', examples('memalign feedback list sql-review', 'memalign --json feedback list sql-review'))
     .action(act((ctx, j: string) => feedbackList(ctx, j)));
@@ -96,13 +106,15 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     .addHelpText('after', examples('memalign eval sql-review held-out.jsonl --compare'))
     .action(act((ctx, j: string, f: string, o: { map?: string; compare?: boolean; concurrency: string }) => evalCommand(ctx, j, f, o)));
 
-  const model = program.command('model').description('local GGUF models (node-llama-cpp)');
+  const model = program.command('model').description('local GGUF models (node-llama-cpp)')
+    .addHelpText('after', examples('memalign model pull'));
   model.command('pull').argument('[url]', 'a GGUF file URL (default: a small instruct model; MEMALIGN_LOCAL_MODEL_URL overrides)')
     .description('download a local model into the cache (MEMALIGN_CACHE or ~/.cache/memalign/models)')
     .addHelpText('after', examples('memalign model pull', 'memalign model pull https://example.org/models/my-model.gguf'))
     .action(act((ctx, url: string | undefined) => modelPull(ctx, url)));
 
-  const bench = program.command('bench').description('benchmarks: the MemAlign quality protocol, and speed');
+  const bench = program.command('bench').description('benchmarks: the MemAlign quality protocol, and speed')
+    .addHelpText('after', examples('memalign bench speed --sizes 50,1000', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna'));
   bench.command('quality').description('run the MemAlign protocol on the shared datasets, methods side by side (needs --model or --replay)')
     .option('--datasets <names>', 'comma-separated (default: all)').option('--methods <names>', 'comma-separated (default: all)')
     .option('--seeds <n>', 'number of seeds', '3').option('--shards <sizes>', 'training shard sizes', '0,2,5,10,20,50')
@@ -139,6 +151,10 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
 }
 
 function errorText(error: unknown): string {
+  if (error instanceof AlignError) {
+    const ids = error.feedbackIds;
+    return `memalign: ${error.message}\nNot distilled (${ids.length}): ${ids.slice(0, 30).join(', ')}${ids.length > 30 ? `, … (--json lists all ${ids.length})` : ''}`;
+  }
   if (error instanceof MemalignError) return `memalign: ${error.message}`;
   if (error instanceof Error) return `memalign: ${error.message}${error.name === 'CliError' ? '' : ' (run with --debug for details)'}`;
   return `memalign: ${String(error)}`;
@@ -146,6 +162,7 @@ function errorText(error: unknown): string {
 
 function errorJson(error: unknown): object {
   if (error instanceof ValidationError) return { code: error.code, message: error.message, issues: error.issues };
+  if (error instanceof AlignError) return { code: error.code, message: error.message, notDistilled: error.feedbackIds, ...error.tasks };
   if (error instanceof MemalignError) return { code: error.code, message: error.message };
   return { code: 'unexpected_error', message: error instanceof Error ? error.message : String(error) };
 }

@@ -76,10 +76,13 @@ export class ConfigError extends MemalignError {
 export class AlignError extends MemalignError {
   /** Feedback ids that were not distilled. */
   readonly feedbackIds: string[];
-  constructor(message: string, feedbackIds: string[], cause?: unknown) {
+  /** Model calls the align needed, and how many of them failed. */
+  readonly tasks?: { tasks: number; failedTasks: number };
+  constructor(message: string, feedbackIds: string[], cause?: unknown, tasks?: { tasks: number; failedTasks: number }) {
     super('align_failed', message, { cause, retryable: true });
     this.name = 'AlignError';
     this.feedbackIds = feedbackIds;
+    this.tasks = tasks;
   }
 }
 

@@ -24,8 +24,10 @@ export function resolveEmbedder(spec: string, options: ResolveOptions & { dimens
   const provider = p.id.split(':')[0];
   return aiSdkEmbedder(p.embedding(), {
     id: `${p.id}:${dimension}`, dimension,
-    // Options go under the key each provider reads: OpenAI's own, and `openaiCompatible` for every
-    // OpenAI-compatible server (the old `openai-compatible` key still works but prints a deprecation warning).
-    providerOptions: provider === 'openai' ? { openai: { dimensions: dimension } } : { openaiCompatible: { dimensions: dimension } },
+    // Options go under the key each provider reads: OpenAI's own, Google's `outputDimensionality`, and
+    // `openaiCompatible` for every OpenAI-compatible server (the old `openai-compatible` key prints a deprecation warning).
+    providerOptions: provider === 'openai' ? { openai: { dimensions: dimension } }
+      : provider === 'google' ? { google: { outputDimensionality: dimension } }
+      : { openaiCompatible: { dimensions: dimension } },
   });
 }

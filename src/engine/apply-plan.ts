@@ -13,6 +13,7 @@ import { planTasks, runTask, type DistillSettings, type TaskResult } from './dis
 import type { LoadedMemory, MemalignEvent } from './loaded-memory.ts';
 import { UsageTally } from './usage.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
+import type { AlignCheckpoint } from './checkpoint.ts';
 
 /** What an align, forget, redistil or import changed in memory. */
 export interface MemoryChangeReport {
@@ -40,6 +41,8 @@ export interface MemoryChangeReport {
   embeddings: { requests: number; texts: number };
   /** Model calls run one after another on the critical path (rounds of parallel calls). */
   rounds: number;
+  /** Model answers taken from the checkpoint of an earlier, failed run instead of a new call. */
+  reusedAnswers: number;
   timings: { totalMs: number; llmMs: number; embedMs: number; storeMs: number };
 }
 
@@ -55,6 +58,7 @@ export interface ExecuteContext {
   onEvent: (e: MemalignEvent) => void;
   now: () => number;
   signal?: AbortSignal;
+  checkpoint?: AlignCheckpoint;
 }
 
 /**
@@ -68,6 +72,8 @@ export interface ExecuteContext {
 export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteContext): Promise<MemoryChangeReport> {
   const started = ctx.now();
   const state = ctx.memory.state!;
+  // A store that cannot take the commit fails now, before any model call is paid for.
+  await ctx.store.checkWritable();
   const tally = new UsageTally(ctx.prices);
   const leaving = new Set([...plan.guidelineDeletes, ...plan.stale.map((s) => s.guideline.id), ...plan.guidelinePurges]);
   const shownToModel = [...state.guidelines.values()].filter((g) => !leaving.has(g.id));
@@ -82,9 +88,12 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   embedding.catch(() => {});
   const llmStart = ctx.now();
   let done = 0;
+  let reused = 0;
+  if (tasks.length > 0) ctx.onEvent({ type: 'tasks', judge: ctx.judge.name, total: tasks.length, parallelism: ctx.settings.parallelism });
   const results: TaskResult[] = tasks.length === 0 ? [] : await mapLimit(tasks, ctx.settings.parallelism, async (task) => {
-    const r = await runTask(task, { judge: ctx.judge, model: ctx.model(), existing: shownToModel, supportById: plan.supportById, settings: ctx.settings, tally, signal: ctx.signal, tokensOf });
-    ctx.onEvent({ type: 'task', judge: ctx.judge.name, done: ++done, total: tasks.length });
+    const taskStart = ctx.now();
+    const r = await runTask(task, { judge: ctx.judge, model: ctx.model(), existing: shownToModel, supportById: plan.supportById, settings: ctx.settings, tally, signal: ctx.signal, tokensOf, checkpoint: ctx.checkpoint, onReuse: () => { reused += 1; } });
+    ctx.onEvent({ type: 'task', judge: ctx.judge.name, done: ++done, total: tasks.length, ms: ctx.now() - taskStart });
     return r;
   });
   const llmMs = ctx.now() - llmStart;
@@ -92,7 +101,9 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   if (failed.length > 0) {
     const first = results.find((r) => !r.ok) as { error: unknown };
     const why = first.error instanceof Error ? first.error.message : String(first.error);
-    throw new AlignError(`Alignment failed: ${results.filter((r) => !r.ok).length} of ${tasks.length} model calls failed after retries (${why}). ${new Set(failed).size} feedback item(s) were not distilled; nothing was stored. Run align again when the provider is healthy.`, [...new Set(failed)], first.error);
+    const failedTasks = results.filter((r) => !r.ok).length;
+    const kept = ctx.checkpoint ? ` The answers of the ${tasks.length - failedTasks} call(s) that succeeded are kept in the checkpoint: a rerun pays only for the ${failedTasks} that failed.` : '';
+    throw new AlignError(`Alignment failed: ${failedTasks} of ${tasks.length} model calls failed after retries (${why}). ${new Set(failed).size} feedback item(s) were not distilled; nothing was stored.${kept} Run align again when the provider is healthy.`, [...new Set(failed)], first.error, { tasks: tasks.length, failedTasks });
   }
   const { vectors: fresh, requests: embedRequests, ms: embedMs } = await embedding;
   ctx.signal?.throwIfAborted();
@@ -186,7 +197,7 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
     feedbackStored: plan.feedbackPuts.length, feedbackUnchanged: plan.unchanged.length, feedbackRemoved: plan.feedbackDeletes.length,
     feedbackSuperseded: plan.lost.filter((id) => !forgotten.has(id)),
     duplicatesDropped: dedup.dropped, usage: tally.usage(), embeddings: { requests: embedRequests, texts: fresh.size },
-    rounds: Math.ceil(tasks.length / ctx.settings.parallelism),
+    rounds: Math.ceil(tasks.length / ctx.settings.parallelism), reusedAnswers: reused,
     timings: { totalMs: ctx.now() - started, llmMs, embedMs, storeMs },
   };
 }
@@ -212,7 +223,7 @@ export function unchangedReport(version: number, unchanged: number): MemoryChang
   return {
     changed: false, version, guidelinesAdded: [], guidelinesRevised: [], guidelinesRemoved: [], guidelinesReinforced: [], guidelinesSuppressed: [],
     episodesAdded: [], episodesUpdated: [], episodesRemoved: [], feedbackStored: 0, feedbackUnchanged: unchanged, feedbackRemoved: 0, feedbackSuperseded: [],
-    duplicatesDropped: 0, usage: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, embeddings: { requests: 0, texts: 0 }, rounds: 0,
+    duplicatesDropped: 0, usage: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, embeddings: { requests: 0, texts: 0 }, rounds: 0, reusedAnswers: 0,
     timings: { totalMs: 0, llmMs: 0, embedMs: 0, storeMs: 0 },
   };
 }

@@ -1,7 +1,9 @@
 import type { Guideline, JudgeDefinition } from '../core/types.ts';
 import type { DistilExample, StaleGuideline } from '../core/align/plan.ts';
 import type { ProposedGuideline } from '../core/align/dedup.ts';
-import type { ChatModel } from '../model/chat-model.ts';
+import type { ChatModel, ChatRequest } from '../model/chat-model.ts';
+import { requestKey } from '../model/cassette.ts';
+import type { AlignCheckpoint } from './checkpoint.ts';
 import { packBatches } from '../core/align/batches.ts';
 import { DISTILL_SCHEMA, distillPrompt } from '../core/prompt/distill-prompt.ts';
 import { revisePrompt, reviseSchema } from '../core/prompt/revise-prompt.ts';
@@ -72,7 +74,20 @@ export function planTasks(judge: JudgeDefinition, examples: DistilExample[], sta
 export async function runTask(task: AlignTask, ctx: {
   judge: JudgeDefinition; model: ChatModel; existing: Guideline[]; supportById: Map<string, DistilExample>;
   settings: DistillSettings; tally: UsageTally; signal?: AbortSignal; tokensOf: (g: Guideline) => number;
+  checkpoint?: AlignCheckpoint; onReuse?: () => void;
 }): Promise<TaskResult> {
+  // An answer kept from an earlier, failed align of the same request is used instead of a new call.
+  const ask = async (request: ChatRequest, read: (text: string) => void) => {
+    const key = ctx.checkpoint && requestKey(ctx.model.id, request);
+    const kept = key ? ctx.checkpoint!.get(key) : undefined;
+    if (kept !== undefined) {
+      try { read(kept); ctx.onReuse?.(); return; } catch { /* not readable any more: ask again */ }
+    }
+    const res = await ctx.model.generate(request);
+    ctx.tally.add(ctx.model.id, res.inputTokens, res.outputTokens);
+    read(res.text);
+    if (key) ctx.checkpoint!.put(key, res.text);
+  };
   const feedbackIds = task.kind === 'distill' ? task.examples.flatMap((e) => e.feedbackIds) : task.stale.flatMap((s) => s.remaining);
   let lastError: unknown;
   for (let attempt = 0; attempt <= ctx.settings.retries; attempt++) {
@@ -81,15 +96,15 @@ export async function runTask(task: AlignTask, ctx: {
         const batchText = task.examples.map((e) => `${JSON.stringify(e.record)} ${e.rationale ?? ''}`).join('\n');
         const { shown, omitted } = relevantGuidelines(ctx.existing, batchText, guidelineBudget(ctx.settings), ctx.tokensOf);
         const { system, prompt, ids } = distillPrompt(ctx.judge, shown, task.examples, { fieldTokens: ctx.settings.fieldTokens, omitted });
-        const res = await ctx.model.generate({ system, prompt, schema: DISTILL_SCHEMA, schemaName: 'guidelines', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal });
-        ctx.tally.add(ctx.model.id, res.inputTokens, res.outputTokens);
-        return { ok: true, kind: 'distill', proposals: readProposals(res.text, ids, task.examples) };
+        let proposals: ProposedGuideline[] = [];
+        await ask({ system, prompt, schema: DISTILL_SCHEMA, schemaName: 'guidelines', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal }, (text) => { proposals = readProposals(text, ids, task.examples); });
+        return { ok: true, kind: 'distill', proposals };
       }
       const ids = task.stale.map((s) => s.guideline.id);
       const { system, prompt } = revisePrompt(ctx.judge, task.stale, ctx.supportById, { fieldTokens: ctx.settings.fieldTokens });
-      const res = await ctx.model.generate({ system, prompt, schema: reviseSchema(ids), schemaName: 'revisions', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal });
-      ctx.tally.add(ctx.model.id, res.inputTokens, res.outputTokens);
-      return { ok: true, kind: 'revise', revisions: readRevisions(res.text, ids) };
+      let revisions: { id: string; text: string | null }[] = [];
+      await ask({ system, prompt, schema: reviseSchema(ids), schemaName: 'revisions', maxOutputTokens: ctx.settings.maxOutputTokens, abortSignal: ctx.signal }, (text) => { revisions = readRevisions(text, ids); });
+      return { ok: true, kind: 'revise', revisions };
     } catch (error) {
       lastError = error;
       if (error instanceof MemalignError && error.code === 'provider_error' && !error.isRetryable) break;

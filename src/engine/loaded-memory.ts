@@ -7,7 +7,10 @@ import { EpisodeIndex, type IndexedEpisode } from '../recall/episode-index.ts';
 /** Something memalign reports while it works (progress bars, warnings). */
 export type MemalignEvent =
   | { type: 'reembed'; judge: string; count: number; from: string[]; to: string }
-  | { type: 'task'; judge: string; done: number; total: number }
+  /** An align is about to make `total` model calls, `parallelism` at a time. */
+  | { type: 'tasks'; judge: string; total: number; parallelism: number }
+  /** One of them finished, after `ms`. */
+  | { type: 'task'; judge: string; done: number; total: number; ms: number }
   | { type: 'embed'; judge: string; count: number }
   | { type: 'warning'; judge: string; message: string };
 

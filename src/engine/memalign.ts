@@ -10,6 +10,7 @@ import { checkRecordsAgainstMemory } from '../core/feedback/record-conflicts.ts'
 import { planAlign, planForget, isEmptyPlan } from '../core/align/plan.ts';
 import { planRedistil } from '../core/align/redistil-plan.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { contentHash } from '../core/text/hash.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { hashedEmbedder } from '../embed/hashed-embedder.ts';
 import { cachedEmbedder } from '../embed/cached-embedder.ts';
@@ -22,6 +23,7 @@ import { judgeRecords, type JudgeManyOptions } from './judging.ts';
 import { guidelineEdits, type Edit } from './guideline-edits.ts';
 import { judgeModel } from './models.ts';
 import { exportMemory, importPlan, type MemoryExport } from './memory-export.ts';
+import type { AlignCheckpoint } from './checkpoint.ts';
 
 /** Options of `openMemalign`. Only `judge` is required. */
 export interface MemalignOptions {
@@ -29,6 +31,8 @@ export interface MemalignOptions {
   judge: JudgeDefinition | unknown;
   /** A store or an SQLite file path; default `.memalign/memory.db`. */
   store?: MemoryStore | string;
+  /** With a file path: create the store when it does not exist (default true). False for read-only use: a missing file is a `not_found` error. */
+  createStore?: boolean;
   /** The judging model: a `ChatModel` or a model string; default `judge.model`. */
   model?: ChatModel | string;
   /** The distillation model; default `judge.distillModel`, else the judging model. */
@@ -57,6 +61,8 @@ export interface AlignOptions {
   sources?: FeedbackSource[];
   /** A record id given again with different content: an error (default) or a new version of the record. */
   recordChange?: RecordChange;
+  /** Keeps the model answers of an align that then failed, so a rerun pays only for what failed (see `fileCheckpoint`). */
+  checkpoint?: AlignCheckpoint;
 }
 
 /**
@@ -72,7 +78,7 @@ export interface AlignOptions {
 export async function openMemalign(options: MemalignOptions): Promise<Memalign> {
   // Always validated: a definition that merely looks parsed may carry anything.
   const judge = parseJudge(options.judge);
-  const store = typeof options.store === 'object' ? options.store : openSqliteStore(options.store ?? '.memalign/memory.db');
+  const store = typeof options.store === 'object' ? options.store : openSqliteStore(options.store ?? '.memalign/memory.db', { create: options.createStore });
   const ma = new Memalign(judge, store, options, typeof options.store !== 'object');
   try {
     ma.checkModels();
@@ -108,6 +114,14 @@ export class Memalign {
     this.memory = new LoadedMemory(judge.name, store, this.embedder, options.onEvent ?? (() => {}));
   }
 
+  /**
+   * What a verdict depends on besides memory and the record: the judge definition and the judging
+   * model. A verdict made under another key is stale (e.g. for resuming a judge run).
+   */
+  judgeKey(): string {
+    return contentHash({ definition: this.definition, model: this.chatModel().id }, 16);
+  }
+
   /** The memory version now in use. */
   get version(): number {
     return this.memory.state?.version ?? 0;
@@ -125,7 +139,7 @@ export class Memalign {
       checkRecordsAgainstMemory(state, items, { recordChange: options.recordChange, sources: options.sources && parsed.map((p) => options.sources![p.index] ?? {}) });
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
-      return executePlan(plan, `align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, this.context(options.signal));
+      return executePlan(plan, `align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, { ...this.context(options.signal), checkpoint: options.checkpoint });
     });
   }
 
@@ -145,12 +159,12 @@ export class Memalign {
    * Distils guidelines from episodes aligned while semantic memory was off; with `all`, re-distils
    * every episode (after a model change), replacing all distilled guidelines. One new version.
    */
-  redistil(options: { all?: boolean; signal?: AbortSignal } = {}): Promise<MemoryChangeReport> {
+  redistil(options: { all?: boolean; signal?: AbortSignal; checkpoint?: AlignCheckpoint } = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
       const state = await this.memory.refresh();
       const plan = planRedistil(state, { all: options.all });
       if (!this.definition.memory.semantic || isEmptyPlan(plan)) return unchangedReport(state.version, 0);
-      return executePlan(plan, options.all ? 'redistil: all episodes' : `redistil: ${plan.toDistil.length} undistilled episode(s)`, this.context(options.signal));
+      return executePlan(plan, options.all ? 'redistil: all episodes' : `redistil: ${plan.toDistil.length} undistilled episode(s)`, { ...this.context(options.signal), checkpoint: options.checkpoint });
     });
   }
 

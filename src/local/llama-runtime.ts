@@ -55,3 +55,32 @@ export function loadLlamaModel(path: string): Promise<LlamaModel> {
   }
   return loading;
 }
+
+/**
+ * Whether local GGUF models can run here: node-llama-cpp installed and its prebuilt CPU engine
+ * loadable (what `doctor` reports). Never downloads or builds anything.
+ *
+ * @example
+ * const { available, detail } = await localModelSupport(); // { available: true, detail: 'node-llama-cpp 3.22.1, CPU engine loads' }
+ */
+export async function localModelSupport(): Promise<{ available: boolean; detail: string }> {
+  let version = '';
+  try {
+    const { createRequire } = await import('node:module');
+    const { readFileSync } = await import('node:fs');
+    const { dirname, join } = await import('node:path');
+    // The package's exports hide package.json; find it from the entry point.
+    const entry = createRequire(import.meta.url).resolve('node-llama-cpp');
+    let dir = dirname(entry);
+    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+    version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return { available: false, detail: 'node-llama-cpp is not installed (optional: "npm install node-llama-cpp" for local GGUF models)' };
+  }
+  try {
+    await llamaRuntime();
+    return { available: true, detail: `node-llama-cpp ${version}, its CPU engine loads` };
+  } catch (error) {
+    return { available: false, detail: `node-llama-cpp ${version} is installed but its engine does not load here (${(error as Error).message.split('\n')[0]})` };
+  }
+}

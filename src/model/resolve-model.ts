@@ -1,6 +1,4 @@
-import { createOpenAI } from '@ai-sdk/openai';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { createRequire } from 'node:module';
 import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { ChatModel } from './chat-model.ts';
 import { aiSdkChatModel } from './ai-sdk-model.ts';
@@ -15,7 +13,21 @@ export interface ResolveOptions {
   fetch?: typeof fetch;
 }
 
-export const MODEL_PREFIXES = ['openai', 'anthropic', 'ollama', 'openai-compatible', 'llama-cpp (a local GGUF path)', 'http(s)://…#model'];
+export const MODEL_PREFIXES = ['openai', 'anthropic', 'google', 'ollama', 'openai-compatible', 'llama-cpp (a local GGUF path)', 'http(s)://…#model'];
+
+/** The hosted providers, the variable each reads its key from, and the default models detection picks. */
+export const PROVIDER_KEYS = [
+  { provider: 'openai', variable: 'OPENAI_API_KEY', chat: 'openai:gpt-4.1-mini', embedding: 'openai:text-embedding-3-small' },
+  { provider: 'anthropic', variable: 'ANTHROPIC_API_KEY', chat: 'anthropic:claude-haiku-4-5', embedding: undefined },
+  { provider: 'google', variable: 'GOOGLE_GENERATIVE_AI_API_KEY', chat: 'google:gemini-2.5-flash', embedding: 'google:gemini-embedding-001' },
+] as const;
+
+// Provider packages load on first use, so commands that never call a model start fast.
+const load = createRequire(import.meta.url);
+const openaiPackage = () => load('@ai-sdk/openai') as typeof import('@ai-sdk/openai');
+const anthropicPackage = () => load('@ai-sdk/anthropic') as typeof import('@ai-sdk/anthropic');
+const googlePackage = () => load('@ai-sdk/google') as typeof import('@ai-sdk/google');
+const compatiblePackage = () => load('@ai-sdk/openai-compatible') as typeof import('@ai-sdk/openai-compatible');
 
 /**
  * The id a model string resolves to (used for pricing, provenance and cassette keys), computed
@@ -39,7 +51,7 @@ export interface ResolvedProvider {
 
 /**
  * Resolves a model string to a provider: `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`,
- * `ollama:qwen3:8b`, `openai-compatible:<model>` (base URL from options or `MEMALIGN_BASE_URL`), or
+ * `google:gemini-2.5-flash`, `ollama:qwen3:8b`, `openai-compatible:<model>` (base URL from options or `MEMALIGN_BASE_URL`), or
  * `http://host:port/v1#model`. A missing key fails here, naming the variable to set.
  *
  * @example
@@ -57,16 +69,22 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
   switch (provider) {
     case 'openai': {
       const apiKey = requireKey(env, 'OPENAI_API_KEY', spec);
-      const p = createOpenAI({ apiKey, baseURL: env.OPENAI_BASE_URL, fetch: fetchFn });
+      const p = openaiPackage().createOpenAI({ apiKey, baseURL: env.OPENAI_BASE_URL, fetch: fetchFn });
       return { id: spec, keyVariable: 'OPENAI_API_KEY', language: () => p.chat(name), embedding: () => p.embedding(name) };
     }
     case 'anthropic': {
       const apiKey = requireKey(env, 'ANTHROPIC_API_KEY', spec);
-      const p = createAnthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL, fetch: fetchFn });
+      const p = anthropicPackage().createAnthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL, fetch: fetchFn });
       return {
         id: spec, keyVariable: 'ANTHROPIC_API_KEY', language: () => p.languageModel(name),
         embedding: () => { throw new ConfigError('Anthropic has no embedding models: choose another embedder (e.g. the offline default).'); },
       };
+    }
+    case 'google': {
+      // Gemini through the AI SDK's Google provider, for chat and embeddings.
+      const apiKey = requireKey(env, 'GOOGLE_GENERATIVE_AI_API_KEY', spec);
+      const p = googlePackage().createGoogle({ apiKey, baseURL: env.GOOGLE_BASE_URL, fetch: fetchFn });
+      return { id: spec, keyVariable: 'GOOGLE_GENERATIVE_AI_API_KEY', language: () => p.languageModel(name), embedding: () => p.embedding(name) };
     }
     case 'ollama': {
       const host = (env.OLLAMA_HOST ?? 'http://127.0.0.1:11434').replace(/\/+$/, '');
@@ -100,7 +118,7 @@ export function resolveModel(spec: string, options: ResolveOptions = {}): ChatMo
 
 function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn?: typeof fetch): ResolvedProvider {
   // Without supportsStructuredOutputs the JSON schema is not sent to the server.
-  const p = createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
+  const p = compatiblePackage().createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
   return { id, language: () => p.chatModel(model), embedding: () => p.embeddingModel(model) };
 }
 

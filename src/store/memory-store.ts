@@ -32,6 +32,8 @@ export interface MemoryStore {
   log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;
   /** What a feedback said before it was superseded, oldest first, with the version that superseded it. */
   feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]>;
+  /** Fails with a `StoreError` when a commit could not be written now (read-only, locked): checked before paying for model calls. */
+  checkWritable(): Promise<void>;
   judges(): Promise<string[]>;
   close(): Promise<void>;
 }

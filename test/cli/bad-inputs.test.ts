@@ -78,7 +78,7 @@ const cases: { name: string; files?: Record<string, string | Buffer>; args: stri
   { name: 'judge not found', args: ['feedback', 'list', 'ghost'], code: EXIT.notFound, message: /No judge "ghost": give the path of a judge file/ },
   { name: 'records missing outputs', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n{"id": "2", "inputs": "q"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl'], code: EXIT.invalidInput, message: /r\.jsonl:2: outputs: missing/ },
   { name: 'duplicate record ids', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n{"id": "1", "inputs": "q2", "outputs": "b"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl'], code: EXIT.invalidInput, message: /r\.jsonl:2: id: record id "1" also on line 1/ },
-  { name: 'bad concurrency', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-c', '0'], code: EXIT.invalidInput, message: /--concurrency: a whole number from 1 to 256/ },
+  { name: 'bad concurrency', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-c', '0'], code: EXIT.invalidInput, message: /--concurrency: "0" is not a whole number from 1 to 256/ },
   { name: 'memory import of something else', files: { 'm.json': '{"hello": 1}' }, args: ['memory', 'import', 'cat.yaml', 'm.json'], code: EXIT.invalidInput, message: /format: not a memalign memory export/ },
   { name: 'memory import of broken JSON', files: { 'm.json': '{"format": ' }, args: ['memory', 'import', 'cat.yaml', 'm.json'], code: EXIT.invalidInput, message: /m\.json: cannot read it as JSON/ },
   { name: 'memory import with dangling sources', files: { 'm.json': JSON.stringify({ format: 'memalign-memory', formatVersion: 1, judge: 'cat', memoryVersion: 1, feedback: [], guidelines: [{ id: 'g', text: 't', sources: ['fb_x'], origin: 'distilled' }] }) }, args: ['memory', 'import', 'cat.yaml', 'm.json'], code: EXIT.invalidInput, message: /guidelines\[0\]\.sources: refers to feedback "fb_x"/ },
@@ -88,7 +88,7 @@ const cases: { name: string; files?: Record<string, string | Buffer>; args: stri
   { name: 'model needs a missing key', args: ['judge', 'cat.yaml', 'seed.jsonl', '--model', 'openai:gpt-4.1-mini'], code: EXIT.config, message: /set the environment variable OPENAI_API_KEY/, env: { MEMALIGN_MODEL: undefined } },
   { name: 'unknown command', args: ['frobnicate'], code: EXIT.usage, message: /unknown command 'frobnicate'/ },
   { name: 'a record id reused with different content at align', files: { 'f.jsonl': `${JSON.stringify({ id: 'x9', record: { id: 'r1', inputs: 'q', outputs: 'another answer' }, value: 'bad', rationale: 'no' })}\n` }, args: ['align', 'cat.yaml', 'f.jsonl'], code: EXIT.invalidInput, message: /f\.jsonl:1: record: record "r1" has different content from the record stored under that id in memory.*--new-record-version/ },
-  { name: 'a negative --timeout', args: ['--timeout', '-5', 'align', 'cat.yaml'], code: EXIT.invalidInput, message: /--timeout: "-5" is not a positive whole number of milliseconds/ },
+  { name: 'a negative --timeout', args: ['--timeout', '-5', 'align', 'cat.yaml'], code: EXIT.invalidInput, message: /--timeout: "-5" is not a whole number of at least 1/ },
   { name: 'restoring a guideline that was never deleted', args: ['memory', 'restore', 'cat.yaml', 'g_missing'], code: EXIT.notFound, message: /No deleted guideline "g_missing"/ },
 ];
 

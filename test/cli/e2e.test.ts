@@ -68,6 +68,22 @@ test('init → judge → feedback import → align → judge again → eval → 
   r = await cli(['align', 'sql', 'feedback.jsonl']);
   assert.match(r.out, /nothing changed .*no LLM call/);
 
+  // Judge again after an align: every verdict was made with memory version 0, so all are judged anew.
+  server.reset();
+  r = await cli(['judge', 'sql', 'records.jsonl']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /Reusing 0 of 3 verdicts .*judging 3 anew: 3 made with memory version 0 \(now 1\)/);
+  assert.equal(server.stats().chat, 3, 'the loop judges again');
+  assert.ok(lines('records.verdicts.jsonl').every((l) => l.result.provenance.memoryVersion === 1));
+  server.reset();
+  r = await cli(['judge', 'sql', 'records.jsonl']);
+  assert.match(r.err, /Reusing 3 of 3 verdicts/);
+  assert.match(r.out, /Judged 0 records \(3 verdicts reused\)/);
+  assert.equal(server.stats().chat, 0, 'nothing changed: nothing to pay for');
+  r = await cli(['judge', 'sql', 'records.jsonl', '--fresh']);
+  assert.match(r.err, /Judging all 3 records anew \(--fresh\)/);
+  assert.equal(server.stats().chat, 3);
+
   r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'after.jsonl']);
   assert.equal(r.code, 0, r.err);
   const after = lines('after.jsonl');
@@ -122,7 +138,7 @@ test('an interrupted or failing run resumes without judging a record twice', asy
   server.reset();
   r = await cli(['judge', 'sql', 'records.jsonl', '-o', 'resume.jsonl']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /Resuming: 2 of 3 records already judged/);
+  assert.match(r.err, /Reusing 2 of 3 verdicts .*judging 1 anew: 1 that were errors/);
   assert.equal(server.stats().chat, 1, 'only the failed record is judged again');
   const final = lines('resume.jsonl');
   assert.deepEqual(final.map((l) => [l.record.id, l.result.ok]), [['n1', true], ['n2', true], ['n3', true]]);
@@ -146,6 +162,12 @@ test('interactive review turns answers into pending feedback', async () => {
   const pending = lines('.memalign/pending/sql.jsonl');
   assert.deepEqual(pending.map((f) => [f.record.id, f.value, f.rationale]), [['n1', 'bad', 'Raw tables are never acceptable.'], ['n2', 'good', 'Correct certified view.']]);
   assert.ok(pending.every((f) => f.judgeVerdict && f.judgeVerdict.value !== undefined), 'the verdict under review travels with the feedback');
+  // Reviewing again skips what is reviewed or pending; --all revisits.
+  const again = await cli(['feedback', 'review', 'sql', 'records.verdicts.jsonl'], 'q\n');
+  assert.match(again.err, /Skipping 2 of 3 records already reviewed or pending \(--all revisits them\)/);
+  assert.match(again.err, /── 1\/1: record n3/);
+  const all = await cli(['feedback', 'review', 'sql', 'records.verdicts.jsonl', '--all'], 'q\n');
+  assert.match(all.err, /── 1\/3: record n1/);
 });
 
 test('memory delete leaves a tombstone that new feedback cannot undo; restore, history and redistil from the command line', async () => {
@@ -177,13 +199,20 @@ test('memory delete leaves a tombstone that new feedback cannot undo; restore, h
 });
 
 test('every command has help with examples; doctor reports what it found', async () => {
-  for (const cmd of [['init'], ['judge'], ['feedback', 'import'], ['feedback', 'add'], ['feedback', 'review'], ['feedback', 'list'], ['align'], ['memory'], ['forget'], ['eval'], ['model', 'pull'], ['bench', 'quality'], ['bench', 'speed'], ['doctor']]) {
-    const r = await cli([...cmd, '--help']);
-    assert.equal(r.code, 0);
-    assert.match(r.out, /Examples:\n {2}\$ memalign /, cmd.join(' '));
+  const commands = [[], ['init'], ['judge'], ['feedback'], ['feedback', 'import'], ['feedback', 'add'], ['feedback', 'review'], ['feedback', 'list'], ['align'], ['memory'], ['forget'], ['eval'], ['model'], ['model', 'pull'], ['bench'], ['bench', 'quality'], ['bench', 'speed'], ['doctor']];
+  const helps = await Promise.all(commands.map((cmd) => cli([...cmd, '--help'])));
+  for (const [i, r] of helps.entries()) {
+    const cmd = commands[i].join(' ') || '(top level)';
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.out, /Examples:\n {2}\$ memalign /, cmd);
+    if (commands[i].length > 0) assert.match(r.out, /Global Options:[\s\S]*--store <path>[\s\S]*--json[\s\S]*--timeout <ms>/, `${cmd} lists the global flags`);
   }
+  const version = await cli(['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.out.trim(), JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
   const r = await cli(['--json', 'doctor']);
-  const checks = JSON.parse(r.out) as { name: string; ok: boolean; detail: string }[];
+  assert.equal(r.code, 0, `a model is configured (the judge file names the loopback server): ${r.out}`);
+  const { checks } = JSON.parse(r.out) as { checks: { name: string; ok: boolean; detail: string }[] };
   assert.ok(checks.find((c) => c.name === 'node:sqlite')!.ok);
   assert.match(checks.find((c) => c.name === 'ollama')!.detail, /no server/);
 });

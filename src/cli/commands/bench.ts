@@ -4,13 +4,10 @@ import { resolveModel, modelIdOf, ValidationError, recordingModel, replayModel, 
 import { runQualityBench, runSpeedBench, summarise, qualityReport, plotSpecs, renderPlots, axEndpoint, METHODS, DATASETS, type AxEndpoint } from '../../bench/index.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
+import { intFlag } from '../flags.ts';
 
 const list = (v: string | undefined, all: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : all);
-const nums = (v: string, what: string) => v.split(',').map((s) => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new ValidationError('options', [{ path: what, message: `"${s}" is not a non-negative number` }]);
-  return n;
-});
+const nums = (v: string, what: string) => v.split(',').map((s) => intFlag(what, s, { min: 0 }));
 
 /** Where the shared datasets live: --data, MEMALIGN_DATASETS, or ../shared/datasets. */
 function dataRoot(ctx: CliContext, flag?: string): string {
@@ -39,10 +36,10 @@ export async function benchQuality(ctx: CliContext, o: { datasets?: string; meth
   if (modelSpec) { try { optimiserEndpoint = axEndpoint(modelSpec, ctx.io.env); } catch { optimiserEndpoint = undefined; } }
   const optimiserFetch = o.replay ? replayFetch(resolve(ctx.io.cwd, o.replay)) : o.record ? recordingFetch(resolve(ctx.io.cwd, o.record)) : undefined;
   const run = await runQualityBench({
-    optimiserEndpoint, optimiserBudget: Number(o.gepaBudget), optimiserFetch,
+    optimiserEndpoint, optimiserBudget: intFlag('--gepa-budget', o.gepaBudget, { min: 1 }), optimiserFetch,
     root: dataRoot(ctx, o.data), datasets: list(o.datasets, Object.keys(DATASETS)), methods: list(o.methods, METHODS.map((m) => m.name)),
-    seeds: Array.from({ length: nums(o.seeds, '--seeds')[0] }, (_, i) => i + 1), shardSizes: nums(o.shards, '--shards'),
-    trainSize: Number(o.trainSize), testLimit: Number(o.testLimit), model, concurrency: Number(o.concurrency),
+    seeds: Array.from({ length: intFlag('--seeds', o.seeds, { min: 1, max: 100 }) }, (_, i) => i + 1), shardSizes: nums(o.shards, '--shards'),
+    trainSize: intFlag('--train-size', o.trainSize, { min: 1 }), testLimit: intFlag('--test-limit', o.testLimit, { min: 1 }), model, concurrency: intFlag('--concurrency', o.concurrency, { min: 1, max: 256 }),
     onProgress: (m) => ctx.note(m),
   });
   const out = resolve(ctx.io.cwd, o.out);
@@ -88,9 +85,9 @@ function prepareWritableDir(dir: string, flag: string): void {
  */
 export async function benchSpeed(ctx: CliContext, o: { latencyMs: string; perTokenMs: string; sizes: string; concurrency: string; judged: string; data?: string; gepaSizes?: string; gepaBudget: string }): Promise<void> {
   const r = await runSpeedBench({
-    root: dataRoot(ctx, o.data), latency: { fixedMs: Number(o.latencyMs), perOutputTokenMs: Number(o.perTokenMs) },
-    sizes: nums(o.sizes, '--sizes'), concurrencies: nums(o.concurrency, '--concurrency'), judged: Number(o.judged), onProgress: (m) => ctx.note(m),
-    optimiserSizes: o.gepaSizes ? nums(o.gepaSizes, '--gepa-sizes') : [], optimiserBudget: Number(o.gepaBudget),
+    root: dataRoot(ctx, o.data), latency: { fixedMs: intFlag('--latency-ms', o.latencyMs, { min: 0 }), perOutputTokenMs: intFlag('--per-token-ms', o.perTokenMs, { min: 0 }) },
+    sizes: nums(o.sizes, '--sizes'), concurrencies: nums(o.concurrency, '--concurrency'), judged: intFlag('--judged', o.judged, { min: 1 }), onProgress: (m) => ctx.note(m),
+    optimiserSizes: o.gepaSizes ? nums(o.gepaSizes, '--gepa-sizes') : [], optimiserBudget: intFlag('--gepa-budget', o.gepaBudget, { min: 1 }),
   });
   ctx.print(r, () => [
     `Latency model: ${r.latency.fixedMs} ms + ${r.latency.perOutputTokenMs} ms per output token.`, '',

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readTable, rowToFeedback, parseMapping, parseFeedback, resolveFeedback, agreementReport, formatReport, type AgreementReport, type Feedback, type JudgedRecord, type VerdictValue } from '../../index.ts';
 import type { CliContext } from '../context.ts';
+import { intFlag } from '../flags.ts';
 import { startProgress } from '../progress.ts';
 
 /**
@@ -24,12 +25,12 @@ export async function evalCommand(ctx: CliContext, judgeRef: string, file: strin
     const r = resolveFeedback(items);
     if (r.value !== undefined) labelled.push({ record: items[items.length - 1].record, expected: r.value });
   }
-  const concurrency = Number(options.concurrency);
+  const concurrency = intFlag('--concurrency', options.concurrency, { min: 1, max: 256 });
   const run = async (name: string, store?: string): Promise<[string, AgreementReport]> => {
-    const { ma } = await ctx.open(judgeRef, { store });
-    const progress = startProgress(`Judging (${name})`, labelled.length, { isTTY: ctx.io.isTTY, write: ctx.io.err, enabled: !ctx.flags.json && !ctx.flags.quiet });
+    const { ma } = await ctx.open(judgeRef, { store, readOnly: true });
+    const progress = startProgress(`Judging (${name})`, labelled.length, { isTTY: ctx.io.isTTY, write: ctx.io.err, enabled: !ctx.flags.json && !ctx.flags.quiet, parallel: concurrency });
     try {
-      const results = await ma.judgeMany(labelled.map((l) => l.record), { concurrency, onResult: () => progress.tick() });
+      const results = await ma.judgeMany(labelled.map((l) => l.record), { concurrency, onResult: (r) => progress.tick(r.latencyMs) });
       return [name, agreementReport(judge.output, labelled.map((l, i) => ({ recordId: l.record.id, expected: l.expected, result: results[i] })))];
     } finally {
       progress.stop();

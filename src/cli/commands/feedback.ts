@@ -63,7 +63,10 @@ export async function feedbackAdd(ctx: CliContext, judgeRef: string, o: { record
 /** `memalign feedback list <judge>`: the pending feedback. */
 export async function feedbackList(ctx: CliContext, judgeRef: string): Promise<void> {
   const { judge } = await ctx.judge(judgeRef);
-  const pending = (await ctx.pending(judge.name).read()).map((p) => p.feedback);
+  const queue = ctx.pending(judge.name);
+  // Only reads: a mistyped --store is an error, not an empty list.
+  if (ctx.flags.store && !existsSync(ctx.storePath) && !existsSync(queue.path)) ctx.readOnlyStore();
+  const pending = (await queue.read()).map((p) => p.feedback);
   ctx.print(pending, () => (pending.length === 0 ? `No pending feedback for "${judge.name}".` : pending.map((f) => `${f.id}  record ${f.record.id}  value=${f.value === undefined ? '-' : JSON.stringify(f.value)}  ${f.rationale ?? ''}`).join('\n')));
 }
 
@@ -74,17 +77,26 @@ export async function feedbackList(ctx: CliContext, judgeRef: string): Promise<v
  * @example
  * memalign feedback review sql-review records.verdicts.jsonl
  */
-export async function feedbackReview(ctx: CliContext, judgeRef: string, file: string): Promise<void> {
+export async function feedbackReview(ctx: CliContext, judgeRef: string, file: string, options: { all?: boolean } = {}): Promise<void> {
   const { judge } = await ctx.judge(judgeRef);
   const input = resolve(ctx.io.cwd, file);
   const rows = await readTable(input);
   const issues: Issue[] = [];
-  const lines = rows.map((r) => r.data as unknown as VerdictLine).filter((l, i) => {
+  const all = rows.map((r) => r.data as unknown as VerdictLine).filter((l, i) => {
     const ok = l?.record?.id !== undefined && l?.result !== undefined;
     if (!ok) issues.push({ file: input, line: rows[i].line, path: '', message: 'not a verdict line: review files come from "memalign judge" (JSONL)' });
     return ok;
   });
   if (issues.length > 0) throw new ValidationError(`verdicts file ${input}`, issues);
+  // Records that already have feedback (aligned or pending) are skipped unless --all.
+  let lines = all;
+  if (!options.all) {
+    const { ma } = await ctx.open(judgeRef, { needModel: false, readOnly: true });
+    const known = new Set([...(await ma.inspect()).feedback.map((f) => f.record.id), ...(await ctx.pending(judge.name).read()).map((p) => p.feedback.record.id)]);
+    await ma.close();
+    lines = all.filter((l) => !known.has(l.record.id));
+    if (lines.length < all.length) ctx.note(`Skipping ${all.length - lines.length} of ${all.length} records already reviewed or pending (--all revisits them).`);
+  }
   const rl = createInterface({ input: ctx.io.stdin, terminal: false });
   // Lines are read through one buffered iterator, so answers piped in all at once are not lost.
   const answers = rl[Symbol.asyncIterator]();

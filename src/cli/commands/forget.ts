@@ -12,7 +12,7 @@ export async function forgetCommand(ctx: CliContext, judgeRef: string, ids: stri
   const { ma, model } = await ctx.open(judgeRef);
   try {
     const report = await ma.forget(ids.flatMap((i) => i.split(',')).map((i) => i.trim()).filter(Boolean));
-    ctx.print(report, () => describeChange(report, `Forgot ${ids.length} feedback${model ? ` (revisions by ${model})` : ''}`));
+    ctx.print(report, () => describeChange(report, `Forgot ${ids.length} feedback${model ? ` (revisions by ${model})` : ''}`, ctx.flags.verbose));
   } finally {
     await ma.close();
   }

@@ -5,8 +5,12 @@ import type { CliContext } from '../context.ts';
 import { writeAtomic } from '../write-file.ts';
 import { describeChange } from './align.ts';
 import { jsonText } from '../terminal-text.ts';
+import { intFlag } from '../flags.ts';
+import { checkOutput } from '../output-file.ts';
 
 const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origin === 'manual' ? '[manual] ' : ''}${g.edited ? '[edited] ' : ''}${g.text}${g.sources.length ? `  (sources: ${g.sources.length})` : ''}`;
+
+const READ_ONLY = new Set(['list', 'show', 'episodes', 'history', 'log', 'export']);
 
 /**
  * `memalign memory <action> <judge> …`: list, show, add, edit, pin, unpin, delete guidelines; list
@@ -17,8 +21,8 @@ const line = (g: Guideline) => `${g.id}  ${g.pinned ? '[pinned] ' : ''}${g.origi
  */
 export async function memoryCommand(ctx: CliContext, action: string, judgeRef: string, args: string[], options: { pin?: boolean; output?: string; limit?: string; deleted?: boolean; all?: boolean }): Promise<void> {
   if (action === 'redistil') return redistil(ctx, judgeRef, options.all === true);
-  // Memory commands never call a model, so they work without any key.
-  const { ma } = await ctx.open(judgeRef, { needModel: false });
+  // Memory commands never call a model, so they work without any key; those that only read never create a store.
+  const { ma } = await ctx.open(judgeRef, { needModel: false, readOnly: READ_ONLY.has(action) });
   try {
     switch (action) {
       case 'list': {
@@ -77,7 +81,7 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
           // supported needs the model, so this one action opens the judge with it.
           const { ma: withModel } = await ctx.open(judgeRef);
           const report = await withModel.forget(episode.feedbackIds).finally(() => withModel.close());
-          ctx.print(report, () => describeChange(report, `Deleted example ${id} (forgot feedback ${episode.feedbackIds.join(', ')})`));
+          ctx.print(report, () => describeChange(report, `Deleted example ${id} (forgot feedback ${episode.feedbackIds.join(', ')})`, ctx.flags.verbose));
           return;
         }
         const g = await ma.deleteGuideline(id);
@@ -85,14 +89,16 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
         return;
       }
       case 'log': {
-        const log = await ma.log({ limit: options.limit ? Number(options.limit) : 200 });
+        const log = await ma.log({ limit: options.limit === undefined ? 200 : intFlag('--limit', options.limit, { min: 1 }) });
         ctx.print(log, () => log.map((l) => `v${l.version}  ${l.at}  ${l.op.padEnd(16)} ${l.target}  ${l.detail}  [${l.cause}]`).join('\n') || 'The log is empty.');
         return;
       }
       case 'export': {
         const data = await ma.export();
         if (options.output) {
-          writeAtomic(resolve(ctx.io.cwd, options.output), `${JSON.stringify(data, null, 2)}\n`);
+          const target = resolve(ctx.io.cwd, options.output);
+          checkOutput(target, 'memory-export', { flag: '--output', protect: [ctx.storePath, ...(ctx.config.file ? [ctx.config.file] : [])], protectDirs: ctx.stateDirs() });
+          writeAtomic(target, `${JSON.stringify(data, null, 2)}\n`);
           ctx.note(`Exported memory version ${data.memoryVersion} of "${data.judge}" to ${options.output}.`);
         } else ctx.io.out(`${jsonText(data)}\n`);
         return;
@@ -106,7 +112,7 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
           throw new ValidationError(`memory export ${file}`, [{ file, path: '', message: `cannot read it as JSON (${(error as Error).message})` }]);
         }
         const report = await ma.import(data);
-        ctx.print(report, () => describeChange(report, `Imported ${file}`));
+        ctx.print(report, () => describeChange(report, `Imported ${file}`, ctx.flags.verbose));
         return;
       }
       default:
@@ -122,7 +128,7 @@ async function redistil(ctx: CliContext, judgeRef: string, all: boolean): Promis
   const { ma, model } = await ctx.open(judgeRef);
   try {
     const report = await ma.redistil({ all });
-    ctx.print(report, () => (report.changed ? describeChange(report, `Re-distilled "${ma.definition.name}"${all ? ' (all examples)' : ''} with ${model}`) : `Nothing to re-distil for "${ma.definition.name}": every example is distilled${ma.definition.memory.semantic ? '' : ' (semantic memory is off in the judge file)'}. Use --all to re-distil everything.`));
+    ctx.print(report, () => (report.changed ? describeChange(report, `Re-distilled "${ma.definition.name}"${all ? ' (all examples)' : ''} with ${model}`, ctx.flags.verbose) : `Nothing to re-distil for "${ma.definition.name}": every example is distilled${ma.definition.memory.semantic ? '' : ' (semantic memory is off in the judge file)'}. Use --all to re-distil everything.`));
   } finally {
     await ma.close();
   }

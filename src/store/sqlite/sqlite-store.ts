@@ -1,9 +1,9 @@
 import { DatabaseSync } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Episode, Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
-import { StoreError } from '../../core/errors.ts';
+import { NotFoundError, StoreError } from '../../core/errors.ts';
 import type { MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
 
@@ -11,6 +11,10 @@ import { migrate } from './schema.ts';
 export interface SqliteStoreOptions {
   /** Clock for log times (tests inject a fixed one). */
   now?: () => Date;
+  /** Create the file when it does not exist (default true); false makes a missing file a `not_found` error. */
+  create?: boolean;
+  /** How long a write waits for another process's transaction, in ms (default 5000). */
+  busyTimeoutMs?: number;
 }
 
 type Row = { [key: string]: unknown };
@@ -24,11 +28,14 @@ type Row = { [key: string]: unknown };
  * const store = openSqliteStore('.memalign/memory.db');
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): MemoryStore {
+  if (path !== ':memory:' && options.create === false && !existsSync(path)) {
+    throw new NotFoundError(`There is no memory store at ${path}: check --store (or "store:" in the config); "memalign align" creates it.`);
+  }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}; PRAGMA foreign_keys = ON;`);
   } catch (error) {
     throw new StoreError(`Could not open the memory store ${path}: ${(error as Error).message}. Check the path and that it is an SQLite file.`, error);
   }
@@ -53,8 +60,8 @@ class SqliteStore implements MemoryStore {
     const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
     if (!row) return { state, vectors };
     state.version = Number(row.version);
-    for (const r of this.db.prepare('SELECT data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const f = JSON.parse(r.data as string) as Feedback;
+    for (const r of this.db.prepare('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const f = rowJson<Feedback>(this.location, 'feedback', r);
       state.feedback.set(f.id, f);
     }
     // Vectors are copied into one contiguous array (views per episode): one allocation instead of
@@ -63,21 +70,23 @@ class SqliteStore implements MemoryStore {
     const all = new Float32Array((Number(sizes.n) * Number(sizes.bytes ?? 0)) / 4);
     let at = 0;
     for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const e = lazyEpisode(r.id as string, r.text as string, r.data as string);
+      const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
       state.episodes.set(e.id, e);
       if (r.vector && r.embedder) {
-        const v = toFloat32(r.vector as Uint8Array);
+        const bytes = r.vector as Uint8Array;
+        if (bytes.byteLength % 4 !== 0 || bytes.byteLength > Number(sizes.bytes)) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
+        const v = toFloat32(bytes);
         all.set(v, at);
         vectors.set(e.id, { id: e.id, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
         at += v.length;
       }
     }
-    for (const r of this.db.prepare('SELECT data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const g = JSON.parse(r.data as string) as Guideline;
+    for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const g = rowJson<Guideline>(this.location, 'guidelines', r);
       state.guidelines.set(g.id, g);
     }
-    for (const r of this.db.prepare('SELECT data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const g = JSON.parse(r.data as string) as Guideline;
+    for (const r of this.db.prepare('SELECT id, data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      const g = rowJson<Guideline>(this.location, 'tombstones', r);
       state.tombstones.set(g.id, g);
     }
     return { state, vectors };
@@ -199,8 +208,18 @@ class SqliteStore implements MemoryStore {
   }
 
   async feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]> {
-    const rows = this.db.prepare('SELECT version, data FROM feedback_history WHERE judge = ? AND id = ? ORDER BY rowid').all(judge, id) as Row[];
-    return rows.map((r) => ({ version: Number(r.version), feedback: JSON.parse(r.data as string) as Feedback }));
+    const rows = this.db.prepare('SELECT id, version, data FROM feedback_history WHERE judge = ? AND id = ? ORDER BY rowid').all(judge, id) as Row[];
+    return rows.map((r) => ({ version: Number(r.version), feedback: rowJson<Feedback>(this.location, 'feedback_history', r) }));
+  }
+
+  async checkWritable(): Promise<void> {
+    // Taking the write lock fails on a read-only file or folder, or when another process holds it too long.
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    } catch (error) {
+      throw new StoreError(`The memory store ${this.location} cannot be written (${(error as Error).message}): check the file's and its folder's permissions, or that no other process keeps it locked. Nothing was changed.`, error);
+    }
   }
 
   async judges(): Promise<string[]> {
@@ -223,8 +242,9 @@ class StoredEpisode {
   readonly text: string;
   #data: string;
   #parsed?: Omit<Episode, 'text'>;
-  constructor(id: string, text: string, data: string) { this.id = id; this.text = text; this.#data = data; }
-  get #fields(): Omit<Episode, 'text'> { return (this.#parsed ??= JSON.parse(this.#data) as Omit<Episode, 'text'>); }
+  #location: string;
+  constructor(id: string, text: string, data: string, location: string) { this.id = id; this.text = text; this.#data = data; this.#location = location; }
+  get #fields(): Omit<Episode, 'text'> { return (this.#parsed ??= rowJson<Omit<Episode, 'text'>>(this.#location, 'episodes', { id: this.id, data: this.#data })); }
   get record() { return this.#fields.record; }
   get value() { return this.#fields.value; }
   get rationale() { return this.#fields.rationale; }
@@ -237,8 +257,23 @@ class StoredEpisode {
   toJSON(): Episode { return { ...this.#fields, text: this.text }; }
 }
 
-function lazyEpisode(id: string, text: string, data: string): Episode {
-  return new StoredEpisode(id, text, data);
+function lazyEpisode(id: string, text: string, data: string, location: string): Episode {
+  return new StoredEpisode(id, text, data, location);
+}
+
+// A row whose JSON cannot be read is named, with what to do about it, instead of crashing.
+function rowJson<T>(location: string, table: string, row: Row): T {
+  try {
+    const value = JSON.parse(row.data as string) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as T;
+  } catch (error) {
+    throw corruptRow(location, table, row.id, (error as Error).message);
+  }
+}
+
+function corruptRow(location: string, table: string, id: unknown, why: string): StoreError {
+  return new StoreError(`The memory store ${location} is corrupt: row "${String(id)}" of table ${table} cannot be read (${why}). Restore the file from a backup or re-import a memory export ("memalign memory import"); nothing was changed.`);
 }
 
 function toBytes(v: Float32Array): Uint8Array {
