@@ -6,6 +6,9 @@ if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(`memalign needs Node.js 22.13 or newer (this is ${process.version}): install a current Node LTS.\n`);
   process.exit(4);
 }
+// Compiled code is cached on disk (Node's compile cache), so later starts skip parsing memalign's modules.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { runCli } = await import('../dist/cli/main.js');
 process.exitCode = await runCli(process.argv.slice(2), {
   cwd: process.cwd(), env: process.env, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s),

@@ -21,7 +21,7 @@ export type { MemoryExport } from './engine/memory-export.ts';
 export { DEFAULT_DISTILL, type DistillSettings } from './engine/distill.ts';
 export { fileCheckpoint, type AlignCheckpoint } from './engine/checkpoint.ts';
 
-export type { MemoryStore, StoredMemory, StoredVector } from './store/memory-store.ts';
+export type { MemoryStore, MemoryOverview, StoredMemory, StoredVector } from './store/memory-store.ts';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
@@ -38,7 +38,7 @@ export { resolveEmbedder } from './embed/resolve-embedder.ts';
 export { EpisodeIndex, type IndexedEpisode, type RecallHit, type RecallOptions } from './recall/episode-index.ts';
 export { recordText } from './recall/query-text.ts';
 
-export { readTable, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
+export { readTable, rowIssue, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
 export { parseCsv, type CsvRow } from './io/csv.ts';
 export { parseMapping, checkMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';
 

@@ -1,4 +1,4 @@
-import { MemalignError } from '../index.ts';
+import { MemalignError } from '../core/errors.ts';
 
 /** Exit codes of the `memalign` command, one per kind of failure (docs/cli.md). */
 export const EXIT = {

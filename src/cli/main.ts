@@ -1,18 +1,30 @@
 import { Command, CommanderError } from 'commander';
-import { VERSION, AlignError, MemalignError, ValidationError } from '../index.ts';
-import { CliContext, type CliIO, type GlobalFlags } from './context.ts';
+// The version and the error classes are part of the library's public API (index.ts re-exports
+// them); they are imported from their own modules so that `--help` and `--version` do not load
+// the whole library. Everything else the CLI uses comes through index.ts.
+import { VERSION } from '../version.ts';
+import { AlignError, MemalignError, ValidationError } from '../core/errors.ts';
+import type { CliContext, CliIO, GlobalFlags } from './context.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
 import { jsonText, terminalSafe } from './terminal-text.ts';
-import { initCommand } from './commands/init.ts';
-import { judgeCommand, type JudgeCommandOptions } from './commands/judge.ts';
-import { feedbackAdd, feedbackImport, feedbackList, feedbackReview } from './commands/feedback.ts';
-import { alignCommand } from './commands/align.ts';
-import { memoryCommand } from './commands/memory.ts';
-import { forgetCommand } from './commands/forget.ts';
-import { evalCommand } from './commands/eval.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { modelPull } from './commands/model.ts';
-import { benchQuality, benchSpeed } from './commands/bench.ts';
+import type { JudgeCommandOptions } from './commands/judge.ts';
+import type { feedbackAdd } from './commands/feedback.ts';
+import type { benchQuality, benchSpeed } from './commands/bench.ts';
+
+// Each command's module (and what it needs: engines, providers, the tokenizer) loads only when
+// that command runs, so `--help` and read-only commands start fast.
+const commands = {
+  init: () => import('./commands/init.ts'),
+  judge: () => import('./commands/judge.ts'),
+  feedback: () => import('./commands/feedback.ts'),
+  align: () => import('./commands/align.ts'),
+  memory: () => import('./commands/memory.ts'),
+  forget: () => import('./commands/forget.ts'),
+  eval: () => import('./commands/eval.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+  model: () => import('./commands/model.ts'),
+  bench: () => import('./commands/bench.ts'),
+};
 
 /**
  * Runs the `memalign` command line and returns its exit code (the process entry point below calls
@@ -42,6 +54,7 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     .showHelpAfterError('(run with --help for usage)');
 
   const act = (fn: (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void) => async (...args: unknown[]) => {
+    const { CliContext } = await import('./context.ts');
     const ctx = new CliContext(program.opts<GlobalFlags>(), io);
     const result = await fn(ctx, ...(args.slice(0, -1) as never[]));
     if (typeof result === 'number') code = result;
@@ -52,7 +65,7 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
   program.command('init').argument('[name]', 'judge name', 'my-judge').description('write a commented judge file and a project config')
     .option('--kind <kind>', 'boolean | categorical | numeric | pairwise', 'categorical')
     .addHelpText('after', examples('memalign init support-quality', 'memalign init sql-review --kind boolean --model openai:gpt-4.1-mini'))
-    .action(act((ctx, name: string, o: { kind: string }) => initCommand(ctx, name, { kind: o.kind, model: ctx.flags.model })));
+    .action(act(async (ctx, name: string, o: { kind: string }) => (await commands.init()).initCommand(ctx, name, { kind: o.kind, model: ctx.flags.model })));
 
   program.command('judge').argument('<judge>', 'judge name or file').argument('<records>', 'records file (.jsonl, .json or .csv)')
     .description('judge records; resumable; writes verdicts with provenance, usage and cost')
@@ -63,55 +76,55 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
 A rerun reuses a verdict from the output only when it was made for the same record content, with the
 same judge definition and model, and the same memory version; everything else is judged anew.
 `)
-    .action(act((ctx, j: string, f: string, o: JudgeCommandOptions) => judgeCommand(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string, o: JudgeCommandOptions) => (await commands.judge()).judgeCommand(ctx, j, f, o)));
 
   const feedback = program.command('feedback').description('record expert feedback (queued until "memalign align")')
     .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl', 'memalign feedback list sql-review'));
   feedback.command('import').argument('<judge>').argument('<file>', 'JSONL, JSON, CSV, or an MLflow trace export').option('--map <mapping>', 'column mapping: inputs=…,outputs=…,value=…,rationale=…,id=…')
     .option('--assessment <name>', 'MLflow: the human assessment name (default: the judge name)')
     .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback import sql-review sheet.csv --map inputs=question,outputs=answer,value=label,rationale=comment', 'memalign feedback import sql-review traces.json --assessment correctness'))
-    .action(act((ctx, j: string, f: string, o: { map?: string; assessment?: string }) => feedbackImport(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string, o: { map?: string; assessment?: string }) => (await commands.feedback()).feedbackImport(ctx, j, f, o)));
   feedback.command('add').argument('<judge>').description('record one piece of feedback from the command line').option('--record-id <id>').option('--inputs <text>').option('--outputs <text>').option('--expectations <text>')
     .option('--value <value>').option('--rationale <text>').option('--author <name>').option('--id <id>', 'feedback id (default: derived from content)')
     .addHelpText('after', examples('memalign feedback add sql-review --record-id q1 --inputs "Revenue by region?" --outputs "SELECT … FROM raw.sales" --value bad --rationale "Use finance.revenue_v."'))
-    .action(act((ctx, j: string, o: Parameters<typeof feedbackAdd>[2]) => feedbackAdd(ctx, j, o)));
+    .action(act(async (ctx, j: string, o: Parameters<typeof feedbackAdd>[2]) => (await commands.feedback()).feedbackAdd(ctx, j, o)));
   feedback.command('review').argument('<judge>').argument('<verdicts>', 'a verdicts file from "memalign judge"').description('agree/disagree with verdicts interactively; records already reviewed or pending are skipped')
     .option('--all', 'also revisit records that already have feedback')
     .addHelpText('after', examples('memalign feedback review sql-review records.verdicts.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl --all'))
-    .action(act((ctx, j: string, f: string, o: { all?: boolean }) => feedbackReview(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string, o: { all?: boolean }) => (await commands.feedback()).feedbackReview(ctx, j, f, o)));
   feedback.command('list').argument('<judge>').description('show pending feedback')
     .addHelpText('after', examples('memalign feedback list sql-review', 'memalign --json feedback list sql-review'))
-    .action(act((ctx, j: string) => feedbackList(ctx, j)));
+    .action(act(async (ctx, j: string) => (await commands.feedback()).feedbackList(ctx, j)));
 
   program.command('align').argument('<judge>').argument('[file]', 'also align on this feedback file').option('--map <mapping>', 'column mapping for the file')
     .option('--new-record-version', 'a record id given again with different content replaces the stored record (default: an error)')
     .description('learn from pending feedback: distil guidelines, store examples; prints what changed')
     .addHelpText('after', examples('memalign align sql-review', 'memalign align sql-review more-feedback.jsonl'))
-    .action(act((ctx, j: string, f: string | undefined, o: { map?: string; newRecordVersion?: boolean }) => alignCommand(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string | undefined, o: { map?: string; newRecordVersion?: boolean }) => (await commands.align()).alignCommand(ctx, j, f, o)));
 
   program.command('memory').argument('<action>', 'list | show | episodes | history | add | edit | pin | unpin | delete | restore | redistil | log | export | import').argument('<judge>').argument('[args...]')
     .option('--pin', 'with add: pin the new guideline').option('-o, --output <file>', 'with export: write to a file').option('--limit <n>', 'with log: entries')
     .option('--deleted', 'with list: also list deleted guidelines (tombstones)').option('--all', 'with redistil: re-distil every example, replacing all distilled guidelines')
     .description('inspect and edit a judge\'s memory')
     .addHelpText('after', examples('memalign memory list sql-review', 'memalign memory add sql-review "Never accept raw event tables for revenue." --pin', 'memalign memory edit sql-review g_1a2b3c "New wording"', 'memalign memory export sql-review -o memory.json', 'memalign memory import sql-review memory.json', 'memalign memory restore sql-review g_1a2b3c', 'memalign memory redistil sql-review --all'))
-    .action(act((ctx, a: string, j: string, args: string[], o: { pin?: boolean; output?: string; limit?: string; deleted?: boolean; all?: boolean }) => memoryCommand(ctx, a, j, args, o)));
+    .action(act(async (ctx, a: string, j: string, args: string[], o: { pin?: boolean; output?: string; limit?: string; deleted?: boolean; all?: boolean }) => (await commands.memory()).memoryCommand(ctx, a, j, args, o)));
 
   program.command('forget').argument('<judge>').requiredOption('--feedback <ids...>', 'feedback ids (space or comma separated)')
     .description('forget feedback: its examples go, guidelines it supported are revised or removed')
     .addHelpText('after', examples('memalign forget sql-review --feedback fb_1 fb_2'))
-    .action(act((ctx, j: string, o: { feedback: string[] }) => forgetCommand(ctx, j, o.feedback)));
+    .action(act(async (ctx, j: string, o: { feedback: string[] }) => (await commands.forget()).forgetCommand(ctx, j, o.feedback)));
 
   program.command('eval').argument('<judge>').argument('<labelled>', 'records with expert values (feedback format)').option('--map <mapping>').option('--compare', 'also run the unaligned judge, side by side')
     .option('-c, --concurrency <n>', 'model calls in flight', '4').description('agreement with the experts: exact match, kappa, CCC, confusion matrix')
     .addHelpText('after', examples('memalign eval sql-review held-out.jsonl --compare'))
-    .action(act((ctx, j: string, f: string, o: { map?: string; compare?: boolean; concurrency: string }) => evalCommand(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string, o: { map?: string; compare?: boolean; concurrency: string }) => (await commands.eval()).evalCommand(ctx, j, f, o)));
 
   const model = program.command('model').description('local GGUF models (node-llama-cpp)')
     .addHelpText('after', examples('memalign model pull'));
   model.command('pull').argument('[url]', 'a GGUF file URL (default: a small instruct model; MEMALIGN_LOCAL_MODEL_URL overrides)')
     .description('download a local model into the cache (MEMALIGN_CACHE or ~/.cache/memalign/models)')
     .addHelpText('after', examples('memalign model pull', 'memalign model pull https://example.org/models/my-model.gguf'))
-    .action(act((ctx, url: string | undefined) => modelPull(ctx, url)));
+    .action(act(async (ctx, url: string | undefined) => (await commands.model()).modelPull(ctx, url)));
 
   const bench = program.command('bench').description('benchmarks: the MemAlign quality protocol, and speed')
     .addHelpText('after', examples('memalign bench speed --sizes 50,1000', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna'));
@@ -124,18 +137,18 @@ same judge definition and model, and the same memory version; everything else is
     .option('--data <dir>', 'datasets folder (default: ../shared/datasets or MEMALIGN_DATASETS)').option('--gepa-budget <n>', 'GEPA metric evaluations per compile', '100')
     .option('--allow-errors', 'exit 0 even when some verdicts were errors (they never count as agreement or disagreement)')
     .addHelpText('after', examples('memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --record runs/cassette.jsonl', 'memalign bench quality --model openai:gpt-4.1-mini --datasets evouna,prometheus --replay runs/cassette.jsonl'))
-    .action(act((ctx, o: Parameters<typeof benchQuality>[1]) => benchQuality(ctx, o)));
+    .action(act(async (ctx, o: Parameters<typeof benchQuality>[1]) => (await commands.bench()).benchQuality(ctx, o)));
   bench.command('speed').description('alignment and judging speed against the loopback server with a latency model')
     .option('--latency-ms <ms>', 'fixed latency per call', '300').option('--per-token-ms <ms>', 'latency per output token', '0')
     .option('--sizes <list>', 'feedback sizes', '10,50,200,1000,5000').option('-c, --concurrency <list>', 'judging concurrency levels', '1,4,16,64')
     .option('--judged <n>', 'records judged per level', '256').option('--data <dir>', 'datasets folder')
     .option('--gepa-sizes <list>', 'compile the ax GEPA baseline at these training sizes, for comparison', '50').option('--gepa-budget <n>', 'GEPA metric evaluations per compile', '100')
     .addHelpText('after', examples('memalign bench speed', 'memalign bench speed --latency-ms 800 --per-token-ms 5 --sizes 50,1000'))
-    .action(act((ctx, o: Parameters<typeof benchSpeed>[1]) => benchSpeed(ctx, o)));
+    .action(act(async (ctx, o: Parameters<typeof benchSpeed>[1]) => (await commands.bench()).benchSpeed(ctx, o)));
 
   program.command('doctor').description('report runtime, configuration, store and the models memalign can reach')
     .addHelpText('after', examples('memalign doctor', 'memalign --json doctor'))
-    .action(act((ctx) => doctorCommand(ctx)));
+    .action(act(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,4 +1,4 @@
-import { embedMany, type EmbeddingModel } from 'ai';
+import type { EmbeddingModel } from 'ai';
 import type { Embedder } from './embedder.ts';
 import { ProviderError } from '../core/errors.ts';
 import { toProviderError } from '../model/ai-sdk-model.ts';
@@ -15,6 +15,7 @@ export function aiSdkEmbedder(model: EmbeddingModel, options: { id: string; dime
     id: options.id,
     dimension: options.dimension,
     async embed(texts: string[]): Promise<Float32Array[]> {
+      const { embedMany } = await import('ai');
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += batchSize) {
         let embeddings: number[][];

@@ -30,7 +30,7 @@ export async function judgeRecords(
   records: unknown[], options: JudgeManyOptions = {},
 ): Promise<JudgeResult[]> {
   const parsed = validateRecords(records, ctx.judge);
-  await ctx.memory.refresh();
+  await ctx.memory.ready();
   const m = ctx.judge.memory;
   const texts = parsed.map((r) => recordText(r, queryFieldsOf(ctx.judge)));
   const useRecall = m.episodic && m.k > 0 && m.recall === 'similar';

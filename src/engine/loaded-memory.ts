@@ -24,7 +24,11 @@ export type MemalignEvent =
  */
 export class LoadedMemory {
   state: MemoryState | undefined;
-  index: EpisodeIndex | undefined;
+  /** Stored episode vectors of the loaded version (any space; `ready()` brings them into the embedder's). */
+  private vectors = new Map<string, StoredVector>();
+  /** Whether `vectors` holds the stored vectors (only what recalls needs them; reading memory does not). */
+  private withVectors = false;
+  private built: EpisodeIndex | undefined;
   private readonly judge: string;
   private readonly store: MemoryStore;
   private readonly embedder: Embedder;
@@ -37,20 +41,65 @@ export class LoadedMemory {
     this.onEvent = onEvent;
   }
 
-  /** Loads (or reloads when the stored version moved on) and returns the current state. */
+  private peeked = 0;
+
+  /** Reads the stored version only (checks that the store answers), without loading memory. */
+  async peek(): Promise<number> {
+    this.peeked = await this.storedVersion();
+    return this.peeked;
+  }
+
+  /** The version loaded, or, before anything was loaded, the version last peeked. */
+  get version(): number {
+    return this.state?.version ?? this.peeked;
+  }
+
+  /**
+   * Loads (or reloads when the stored version moved on) and returns the current state. Cheap: the
+   * recall index is only built when something recalls (`ready`), so inspecting memory never pays
+   * for it, and never re-embeds.
+   */
   async refresh(): Promise<MemoryState> {
     if (this.state && (await this.storedVersion()) === this.state.version) return this.state;
-    const { state, vectors } = await this.store.load(this.judge);
-    const stale = [...state.episodes.values()].filter((e) => vectors.get(e.id)?.embedderId !== this.embedder.id);
-    if (stale.length > 0) await this.reembed(stale, vectors);
-    // Labels come from the store's column: building the index must not parse every episode.
-    const index = EpisodeIndex.build([...state.episodes.values()].map((e) => ({ id: e.id, text: e.text, vector: vectors.get(e.id)!.vector, label: vectors.get(e.id)?.label })),
-      { dimension: this.embedder.dimension, embedderId: this.embedder.id });
+    const { state, vectors } = await this.store.load(this.judge, { vectors: this.withVectors });
     // A commit of this instance may have landed while the load ran: never step back to an older version.
     if (this.state && this.state.version > state.version) return this.state;
     this.state = state;
-    this.index = index;
+    this.vectors = vectors;
+    this.built = undefined;
     return state;
+  }
+
+  /**
+   * The current state with every episode vector in the embedder's space (re-embedding, once, what
+   * is not) and the recall index built: what judging and alignment need.
+   */
+  async ready(): Promise<MemoryState> {
+    let state = await this.refresh();
+    if (!this.withVectors) {
+      const { version, vectors } = await this.store.vectors(this.judge);
+      this.withVectors = true;
+      // Vectors of another version than the loaded state: load both again, together.
+      if (version !== state.version) { this.state = undefined; state = await this.refresh(); } else { this.vectors = vectors; this.built = undefined; }
+    }
+    const stale = [...state.episodes.values()].filter((e) => this.vectors.get(e.id)?.embedderId !== this.embedder.id);
+    if (stale.length > 0) await this.reembed(stale);
+    void this.index;
+    return this.state!;
+  }
+
+  /** The recall index of the loaded version, built on first use (after `ready`, every episode is in it). */
+  get index(): EpisodeIndex | undefined {
+    if (!this.state) return undefined;
+    if (!this.built) {
+      // Labels come from the store's column: building the index must not parse every episode.
+      const inSpace = [...this.state.episodes.values()].flatMap((e) => {
+        const v = this.vectors.get(e.id);
+        return v && v.embedderId === this.embedder.id ? [{ id: e.id, text: e.text, vector: v.vector, label: v.label }] : [];
+      });
+      this.built = EpisodeIndex.build(inSpace, { dimension: this.embedder.dimension, embedderId: this.embedder.id });
+    }
+    return this.built;
   }
 
   /**
@@ -66,25 +115,29 @@ export class LoadedMemory {
   /** The stored vector of an episode, if it is in the current space and its text is unchanged. */
   vectorFor(episode: Episode): Float32Array | undefined {
     const old = this.state?.episodes.get(episode.id);
-    return old && old.text === episode.text ? this.index?.vectorOf(episode.id) : undefined;
+    const v = this.vectors.get(episode.id);
+    return old && old.text === episode.text && v?.embedderId === this.embedder.id ? v.vector : undefined;
   }
 
   /** Applies operations that were just committed as `version`, updating the index incrementally. */
   applyCommitted(ops: MemoryOperation[], version: number): void {
-    if (!this.state || !this.index) return;
+    if (!this.state) return;
     const removed: string[] = [];
     const added: IndexedEpisode[] = [];
     for (const op of ops) {
-      if (op.op === 'episode.delete') removed.push(op.id);
-      if (op.op === 'episode.put' && op.vector) added.push(this.indexed(op.episode, op.vector));
+      if (op.op === 'episode.delete') { removed.push(op.id); this.vectors.delete(op.id); }
+      if (op.op === 'episode.put') {
+        if (op.vector) {
+          const label = labelOf(op.episode);
+          this.vectors.set(op.episode.id, { id: op.episode.id, vector: op.vector, embedderId: op.embedderId ?? this.embedder.id, label });
+          added.push({ id: op.episode.id, text: op.episode.text, vector: op.vector, label });
+        } else this.vectors.delete(op.episode.id);
+      }
     }
     this.state = applyToState(this.state, ops, version);
-    if (removed.length > 0) this.index.remove(removed);
-    if (added.length > 0) this.index.add(added);
-  }
-
-  private indexed(e: Episode, vector: Float32Array): IndexedEpisode {
-    return { id: e.id, text: e.text, vector, label: labelOf(e) };
+    if (!this.built) return;
+    if (removed.length > 0) this.built.remove(removed);
+    if (added.length > 0) this.built.add(added);
   }
 
   private async storedVersion(): Promise<number> {
@@ -92,8 +145,8 @@ export class LoadedMemory {
   }
 
   // Vectors from another embedder (or none) are recomputed once, stored, and reported: spaces are never mixed.
-  private async reembed(episodes: Episode[], vectors: Map<string, StoredVector>): Promise<void> {
-    const from = [...new Set(episodes.map((e) => vectors.get(e.id)?.embedderId ?? 'none'))];
+  private async reembed(episodes: Episode[]): Promise<void> {
+    const from = [...new Set(episodes.map((e) => this.vectors.get(e.id)?.embedderId ?? 'none'))];
     this.onEvent({ type: 'reembed', judge: this.judge, count: episodes.length, from, to: this.embedder.id });
     const fresh: StoredVector[] = [];
     for (let i = 0; i < episodes.length; i += 256) {
@@ -102,7 +155,8 @@ export class LoadedMemory {
       chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[j], embedderId: this.embedder.id, label: labelOf(e) }));
     }
     await this.store.putVectors(this.judge, fresh);
-    for (const v of fresh) vectors.set(v.id, v);
+    for (const v of fresh) this.vectors.set(v.id, v);
+    this.built = undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord, Judge
 import { plainEpisode, type LogEntry, type MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
-import type { MemoryStore } from '../store/memory-store.ts';
+import type { MemoryOverview, MemoryStore } from '../store/memory-store.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 import { parseJudge, queryFieldsOf } from '../core/judge/definition.ts';
 import { parseFeedbackItems, type FeedbackSource, type RecordChange } from '../core/feedback/parse-feedback.ts';
@@ -82,7 +82,9 @@ export async function openMemalign(options: MemalignOptions): Promise<Memalign> 
   const ma = new Memalign(judge, store, options, typeof options.store !== 'object');
   try {
     ma.checkModels();
-    await ma.memory.refresh();
+    // Only the version is read now: memory loads when something needs it (reading a log or an
+    // overview never loads 100 000 episodes).
+    await ma.memory.peek();
   } catch (error) {
     await ma.close();
     throw error;
@@ -124,7 +126,7 @@ export class Memalign {
 
   /** The memory version now in use. */
   get version(): number {
-    return this.memory.state?.version ?? 0;
+    return this.memory.version;
   }
 
   /**
@@ -135,7 +137,7 @@ export class Memalign {
     return this.exclusive(async () => {
       const parsed = parseFeedbackItems(feedback, this.definition.output, { now: this.options.now, sources: options.sources, recordChange: options.recordChange });
       const items = parsed.map((p) => p.feedback);
-      const state = await this.memory.refresh();
+      const state = await this.memory.ready();
       checkRecordsAgainstMemory(state, items, { recordChange: options.recordChange, sources: options.sources && parsed.map((p) => options.sources![p.index] ?? {}) });
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
@@ -146,7 +148,7 @@ export class Memalign {
   /** Forgets feedback: its episodes go, and guidelines it supported are revised or removed. */
   forget(feedbackIds: string[], options: { signal?: AbortSignal } = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
-      const state = await this.memory.refresh();
+      const state = await this.memory.ready();
       const unknown = feedbackIds.filter((id) => !state.feedback.has(id));
       if (unknown.length > 0) throw new NotFoundError(`No feedback with id ${unknown.map((i) => `"${i}"`).join(', ')} in the memory of judge "${this.definition.name}"; nothing was forgotten. List feedback ids with inspect().`);
       const plan = planForget(state, feedbackIds, (r) => this.textOf(r));
@@ -161,7 +163,7 @@ export class Memalign {
    */
   redistil(options: { all?: boolean; signal?: AbortSignal; checkpoint?: AlignCheckpoint } = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
-      const state = await this.memory.refresh();
+      const state = await this.memory.ready();
       const plan = planRedistil(state, { all: options.all });
       if (!this.definition.memory.semantic || isEmptyPlan(plan)) return unchangedReport(state.version, 0);
       return executePlan(plan, options.all ? 'redistil: all episodes' : `redistil: ${plan.toDistil.length} undistilled episode(s)`, { ...this.context(options.signal), checkpoint: options.checkpoint });
@@ -180,6 +182,11 @@ export class Memalign {
    */
   judgeMany(records: (JudgedRecord | unknown)[], options: JudgeManyOptions = {}): Promise<JudgeResult[]> {
     return judgeRecords({ judge: this.definition, memory: this.memory, embedder: this.embedder, model: this.chatModel(), prices: this.options.prices, onEvent: this.options.onEvent ?? (() => {}) }, records, options);
+  }
+
+  /** Version, guidelines, tombstones and how many episodes and feedback the memory holds, read without loading the episodes. */
+  overview(): Promise<MemoryOverview> {
+    return this.store.overview(this.definition.name);
   }
 
   /** The judge's memory: version, guidelines, tombstones (deleted by experts), episodes and feedback (without vectors). */
@@ -231,7 +238,7 @@ export class Memalign {
   /** Replaces this judge's memory with an export's content, as one new version (none if it already holds it). */
   import(data: unknown): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
-      const state = await this.memory.refresh();
+      const state = await this.memory.ready();
       const plan = importPlan(this.definition, state, data, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, state.feedback.size);
       return executePlan(plan, 'import', this.context());

@@ -4,7 +4,18 @@ import { ValidationError, type Issue } from '../core/errors.ts';
 import { parseCsv } from './csv.ts';
 
 /** One input row: its data and where it came from. */
-export interface TableRow { file: string; line: number; data: { [key: string]: unknown } }
+/** One row of an input file: where it is (line; for a JSON array also the element index) and its data. */
+export interface TableRow { file: string; line: number; element?: number; data: { [key: string]: unknown } }
+
+/**
+ * An issue about a row, located by file and line, and for JSON arrays by element (`[3].value`).
+ *
+ * @example
+ * issues.push(rowIssue(row, 'value', 'expected one of "good", "bad"'));
+ */
+export function rowIssue(row: Pick<TableRow, 'file' | 'line' | 'element'>, path: string, message: string): Issue {
+  return { file: row.file, line: row.line, path: row.element === undefined ? path : `[${row.element}]${path ? `.${path}` : ''}`, message };
+}
 
 /** Longest a single field may be (characters) before a file is refused: protects memory and prompts. */
 export const MAX_FIELD_CHARS = 1_000_000;
@@ -82,11 +93,38 @@ function jsonRows(text: string, file: string): { rows: TableRow[]; issues: Issue
   if (!Array.isArray(data)) return { rows: [], issues: [{ file, path: '', message: 'expected a JSON array of objects (or use .jsonl, one object per line)' }] };
   const issues: Issue[] = [];
   const rows: TableRow[] = [];
+  const lines = elementLines(text);
   data.forEach((d, i) => {
-    if (!d || typeof d !== 'object' || Array.isArray(d)) issues.push({ file, path: `[${i}]`, message: 'must be an object' });
-    else rows.push({ file, line: i + 1, data: d as TableRow['data'] });
+    const row = { file, line: lines[i] ?? 1, element: i };
+    if (!d || typeof d !== 'object' || Array.isArray(d)) issues.push(rowIssue(row, '', 'each element must be a JSON object ({...})'));
+    else rows.push({ ...row, data: d as TableRow['data'] });
   });
   return { rows, issues };
+}
+
+// The line each top-level element of a (valid) JSON array starts on.
+function elementLines(text: string): number[] {
+  const out: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line += 1;
+    if (inString) {
+      if (c === '\\') i += 1;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF') continue;
+    if (depth === 1 && expecting && c !== ']') { out.push(line); expecting = false; }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') { depth += 1; if (depth === 1) expecting = true; }
+    else if (c === ']' || c === '}') depth -= 1;
+    else if (c === ',' && depth === 1) expecting = true;
+  }
+  return out;
 }
 
 function csvRows(text: string, file: string): { rows: TableRow[]; issues: Issue[] } {
@@ -114,7 +152,7 @@ function csvRows(text: string, file: string): { rows: TableRow[]; issues: Issue[
 
 function checkSizes(value: unknown, row: TableRow, issues: Issue[], path = ''): void {
   if (typeof value === 'string' && value.length > MAX_FIELD_CHARS) {
-    issues.push({ file: row.file, line: row.line, path, message: `field is ${value.length} characters, over the ${MAX_FIELD_CHARS} limit: shorten it` });
+    issues.push(rowIssue(row, path, `field is ${value.length} characters, over the ${MAX_FIELD_CHARS} limit: shorten it`));
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) checkSizes(v, row, issues, path ? `${path}.${k}` : k);
   }

@@ -1,4 +1,4 @@
-import { generateText, jsonSchema, Output, NoObjectGeneratedError, APICallError, type LanguageModel } from 'ai';
+import type { LanguageModel } from 'ai';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model.ts';
 import { ProviderError } from '../core/errors.ts';
 
@@ -26,6 +26,8 @@ export function aiSdkChatModel(model: LanguageModel, options: AiSdkChatModelOpti
   return {
     id,
     async generate(request: ChatRequest): Promise<ChatResponse> {
+      // The AI SDK loads with the first call, so commands that never call a model start fast.
+      const { generateText, jsonSchema, Output, NoObjectGeneratedError } = await import('ai');
       try {
         const result = await generateText({
           model,
@@ -49,6 +51,12 @@ export function aiSdkChatModel(model: LanguageModel, options: AiSdkChatModelOpti
   };
 }
 
+// The AI SDK's APICallError, recognised by its documented name and fields (the SDK loads lazily).
+interface ApiCallErrorLike { name: string; message: string; url: string; statusCode?: number; isRetryable: boolean; responseHeaders?: Record<string, string> }
+function isApiCallError(error: unknown): error is ApiCallErrorLike {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AI_APICallError' && typeof (error as { url?: unknown }).url === 'string';
+}
+
 /**
  * Maps an AI SDK or network error to a `ProviderError` that says what happened and what to do.
  *
@@ -57,7 +65,7 @@ export function aiSdkChatModel(model: LanguageModel, options: AiSdkChatModelOpti
  */
 export function toProviderError(error: unknown, id: string, keyVariable?: string): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (APICallError.isInstance(error)) {
+  if (isApiCallError(error)) {
     const status = error.statusCode;
     const auth = status === 401 || status === 403;
     const hint = auth ? ` Check ${keyVariable ?? 'the API key'}: it is missing, wrong or lacks access.`

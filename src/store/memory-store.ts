@@ -1,8 +1,11 @@
 import type { LogEntry, MemoryOperation, MemoryState } from '../core/memory/operations.ts';
-import type { Feedback } from '../core/types.ts';
+import type { Feedback, Guideline } from '../core/types.ts';
 
 /** A stored episode vector, the space it lives in, and the episode's label (its value as JSON), for recall. */
 export interface StoredVector { id: string; vector: Float32Array; embedderId: string; label?: string }
+
+/** What `overview` returns: a judge's memory at a glance. */
+export interface MemoryOverview { version: number; guidelines: Guideline[]; tombstones: Guideline[]; episodes: number; feedback: number }
 
 /** A judge's memory as loaded from a store, with its episode vectors. */
 export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }
@@ -18,7 +21,12 @@ export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredV
 export interface MemoryStore {
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;
-  load(judge: string): Promise<StoredMemory>;
+  /** The judge's memory; with `vectors: false` the vectors map is empty (for reading memory without recalling). */
+  load(judge: string, options?: { vectors?: boolean }): Promise<StoredMemory>;
+  /** The episode vectors alone, with the version they belong to (read together, consistently). */
+  vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }>;
+  /** Version, guidelines and tombstones, and how many episodes and feedback there are, without reading them: cheap at any size. */
+  overview(judge: string): Promise<MemoryOverview>;
   /** The stored memory version (0 when the judge has no memory yet); cheap, for freshness checks. */
   currentVersion(judge: string): Promise<number>;
   /**

@@ -89,6 +89,28 @@ const cases: { name: string; files?: Record<string, string | Buffer>; args: stri
   { name: 'unknown command', args: ['frobnicate'], code: EXIT.usage, message: /unknown command 'frobnicate'/ },
   { name: 'a record id reused with different content at align', files: { 'f.jsonl': `${JSON.stringify({ id: 'x9', record: { id: 'r1', inputs: 'q', outputs: 'another answer' }, value: 'bad', rationale: 'no' })}\n` }, args: ['align', 'cat.yaml', 'f.jsonl'], code: EXIT.invalidInput, message: /f\.jsonl:1: record: record "r1" has different content from the record stored under that id in memory.*--new-record-version/ },
   { name: 'a negative --timeout', args: ['--timeout', '-5', 'align', 'cat.yaml'], code: EXIT.invalidInput, message: /--timeout: "-5" is not a whole number of at least 1/ },
+  { name: 'a JSON array element names its line and index', files: { 'f.json': `[\n  ${good('a')},\n  {\n    "record": {"id": "r", "inputs": "q", "outputs": "a"},\n    "value": "meh"\n  }\n]\n` }, args: ['feedback', 'import', 'cat.yaml', 'f.json'], code: EXIT.invalidInput, message: /f\.json:3: \[1\]\.value: expected one of "good", "bad", got "meh"/ },
+  { name: 'a JSON array element that is not an object', files: { 'f.json': `[\n  ${good('a')},\n\n  42\n]` }, args: ['feedback', 'import', 'cat.yaml', 'f.json'], code: EXIT.invalidInput, message: /f\.json:4: \[1\]: each element must be a JSON object/ },
+  { name: '--limit that is not a number', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '--limit', 'abc'], code: EXIT.invalidInput, message: /--limit: "abc" is not a whole number of at least 1/ },
+  { name: 'a negative --limit', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '--limit', '-1'], code: EXIT.invalidInput, message: /--limit: "-1" is not a whole number of at least 1/ },
+  { name: 'a fractional -c', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-c', '2.5'], code: EXIT.invalidInput, message: /--concurrency: "2\.5" is not a whole number from 1 to 256/ },
+  { name: 'eval -c 0', files: { 'f.jsonl': `${good('a')}\n` }, args: ['eval', 'cat.yaml', 'f.jsonl', '-c', '0'], code: EXIT.invalidInput, message: /--concurrency: "0" is not a whole number/ },
+  { name: 'memory log --limit x', args: ['memory', 'log', 'cat.yaml', '--limit', 'x'], code: EXIT.invalidInput, message: /--limit: "x" is not a whole number of at least 1/ },
+  { name: '--resume with --fresh', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '--resume', '--fresh'], code: EXIT.invalidInput, message: /--resume and --fresh contradict each other/ },
+  { name: '-o onto the records it reads', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', 'r.jsonl'], code: EXIT.invalidInput, message: /--output: .*r\.jsonl is an input or the memory store of this command/ },
+  { name: '-o onto the store', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', '.memalign/memory.db', '--format', 'jsonl'], code: EXIT.invalidInput, message: /--output: .*memory\.db is an input or the memory store/ },
+  { name: '-o onto the judge file', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', 'cat.yaml'], code: EXIT.invalidInput, message: /--output: .*cat\.yaml is an input or the memory store/ },
+  { name: '-o onto pending feedback', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', '.memalign/pending/cat.jsonl'], code: EXIT.invalidInput, message: /--output: .*is inside .*pending, where memalign keeps its store, pending feedback and checkpoints/ },
+  { name: '-o onto a file of another kind', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n', 'notes.jsonl': '{"todo": "buy milk"}\n{"todo": "call Ann"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', 'notes.jsonl'], code: EXIT.invalidInput, message: /notes\.jsonl exists and is not a verdicts file from "memalign judge" \(line 1 is not a verdict line\)/ },
+  { name: '-o onto a CSV of another kind', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n', 'sheet.csv': 'name,score\nann,3\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', 'sheet.csv'], code: EXIT.invalidInput, message: /sheet\.csv exists and is not a verdicts CSV/ },
+  { name: '-o into a missing folder', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '-o', 'no/such/dir/v.jsonl'], code: EXIT.invalidInput, message: /the folder .*no\/such\/dir does not exist: create it first \(mkdir -p/ },
+  { name: 'memory export -o onto the store', args: ['memory', 'export', 'cat.yaml', '-o', '.memalign/memory.db'], code: EXIT.invalidInput, message: /memory\.db is an input or the memory store/ },
+  { name: 'memory export -o onto a judge file', args: ['memory', 'export', 'cat.yaml', '-o', 'num.yaml'], code: EXIT.invalidInput, message: /num\.yaml exists and is not a memory export/ },
+  { name: 'a mistyped --store for memory list', args: ['--store', 'typo.db', 'memory', 'list', 'cat.yaml'], code: EXIT.notFound, message: /There is no memory store at .*typo\.db: check --store/ },
+  { name: 'a mistyped --store for feedback list', args: ['--store', 'typo/memory.db', 'feedback', 'list', 'cat.yaml'], code: EXIT.notFound, message: /There is no memory store at .*typo\/memory\.db: check --store/ },
+  { name: 'a mistyped --store for judge', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['--store', 'typo.db', 'judge', 'cat.yaml', 'r.jsonl'], code: EXIT.notFound, message: /There is no memory store at .*typo\.db/ },
+  { name: 'an unknown model provider', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '--model', 'acme:m1'], code: EXIT.config, message: /Unknown model provider "acme".*google/ },
+  { name: 'google without its key', files: { 'r.jsonl': '{"id": "1", "inputs": "q", "outputs": "a"}\n' }, args: ['judge', 'cat.yaml', 'r.jsonl', '--model', 'google:gemini-2.5-flash'], code: EXIT.config, message: /set the environment variable GOOGLE_GENERATIVE_AI_API_KEY/ },
   { name: 'restoring a guideline that was never deleted', args: ['memory', 'restore', 'cat.yaml', 'g_missing'], code: EXIT.notFound, message: /No deleted guideline "g_missing"/ },
 ];
 
@@ -102,8 +124,63 @@ for (const c of cases) {
     assert.match(r.err, c.message);
     assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace without --debug');
     assert.equal(snapshot(), before, 'store and pending feedback unchanged');
+    assert.ok(!existsSync(join(dir, 'typo.db')) && !existsSync(join(dir, 'typo')), 'no store was created');
+    assert.ok(!existsSync(join(dir, 'no')), 'no folder was created');
   });
 }
+
+test('-o onto an input leaves it byte-for-byte unchanged and makes no model call', async () => {
+  const records = '{"id": "1", "inputs": "q", "outputs": "a"}\n{"id": "2", "inputs": "q2", "outputs": "b"}\n';
+  write('keep.jsonl', records);
+  server.reset();
+  const r = await run(['judge', 'cat.yaml', 'keep.jsonl', '-o', './keep.jsonl']);
+  assert.equal(r.code, EXIT.invalidInput);
+  assert.equal(readFileSync(join(dir, 'keep.jsonl'), 'utf8'), records);
+  assert.equal(server.stats().chat, 0, 'refused before any model call');
+  rmSync(join(dir, 'keep.jsonl'));
+});
+
+test('a corrupt store row is a store error naming the table and row, not a crash', async () => {
+  const { DatabaseSync } = await import('node:sqlite');
+  const { copyFileSync } = await import('node:fs');
+  copyFileSync(join(dir, '.memalign', 'memory.db'), join(dir, 'corrupt.db'));
+  for (const ext of ['-wal', '-shm']) if (existsSync(join(dir, '.memalign', `memory.db${ext}`))) copyFileSync(join(dir, '.memalign', `memory.db${ext}`), join(dir, `corrupt.db${ext}`));
+  const db = new DatabaseSync(join(dir, 'corrupt.db'));
+  const row = db.prepare("SELECT id FROM guidelines WHERE judge = 'cat' LIMIT 1").get() as { id: string };
+  db.prepare("UPDATE guidelines SET data = '{broken' WHERE judge = 'cat' AND id = ?").run(row.id);
+  db.prepare("UPDATE episodes SET data = 'null' WHERE judge = 'cat'").run();
+  db.close();
+  for (const args of [['memory', 'list', 'cat.yaml'], ['memory', 'episodes', 'cat.yaml']]) {
+    const r = await run(['--store', 'corrupt.db', ...args]);
+    assert.equal(r.code, EXIT.store, r.err);
+    assert.match(r.err, new RegExp(`corrupt\\.db is corrupt: row "${row.id}" of table guidelines cannot be read .*Restore the file from a backup or re-import a memory export`));
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  }
+  for (const f of ['corrupt.db', 'corrupt.db-wal', 'corrupt.db-shm']) rmSync(join(dir, f), { force: true });
+});
+
+test('a pending line that is JSON but not feedback is an input error naming file, line and field', async () => {
+  const pending = join(dir, '.memalign', 'pending', 'num.jsonl');
+  writeFileSync(pending, `${good('p1', 3)}\n{"hello": "world"}\n`);
+  const before = snapshot();
+  const r = await run(['feedback', 'list', 'num.yaml']);
+  assert.equal(r.code, EXIT.invalidInput, r.err);
+  assert.match(r.err, /pending[/\\]num\.jsonl:2: id: not a pending feedback item/);
+  assert.equal(snapshot(), before);
+  rmSync(pending, { force: true });
+});
+
+test('doctor exits 4 when no usable model is found, and names what to set', async () => {
+  const r = await run(['doctor'], { MEMALIGN_MODEL: undefined, OLLAMA_HOST: 'http://127.0.0.1:9' });
+  assert.equal(r.code, EXIT.config);
+  assert.match(r.out, /✖ model +none found: set OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_GENERATIVE_AI_API_KEY/);
+  assert.match(r.out, /providers +none configured/);
+  const ok = await run(['--json', 'doctor'], { GOOGLE_GENERATIVE_AI_API_KEY: 'k', MEMALIGN_MODEL: undefined, OLLAMA_HOST: 'http://127.0.0.1:9' });
+  assert.equal(ok.code, EXIT.ok);
+  const checks = (JSON.parse(ok.out) as { checks: { name: string; detail: string }[] }).checks;
+  assert.match(checks.find((c) => c.name === 'providers')!.detail, /configured: google \(GOOGLE_GENERATIVE_AI_API_KEY\)/);
+  assert.match(checks.find((c) => c.name === 'model')!.detail, /google:gemini-2\.5-flash/);
+});
 
 test('a corrupt line in the pending feedback is an error naming the file and line, and nothing changes', async () => {
   const pending = join(dir, '.memalign', 'pending', 'num.jsonl');

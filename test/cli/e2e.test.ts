@@ -280,3 +280,57 @@ test('MLflow trace exports import as feedback (human assessments named like the 
   assert.equal(none.code, 3);
   assert.match(none.err, /no human assessment named "nope" in 3 traces/);
 });
+
+test('a failed align lists what was not distilled; the rerun pays only for the batch that failed', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const store = ['--store', 'ckpt.db', '--model', `${server.url}#e2e`];
+  const rows = Array.from({ length: 60 }, (_, i) => JSON.stringify({ id: `c${i}`, record: { id: `cr${i}`, inputs: `Question ${i}`, outputs: `Answer ${i}` }, value: i % 2 ? 'good' : 'bad', rationale: `Checkpoint rule ${i}.` }));
+  writeFileSync(join(dir, 'many.jsonl'), `${rows.join('\n')}\n`);
+  assert.equal((await cli([...store, 'feedback', 'import', 'sql', 'many.jsonl'])).code, 0);
+  server.setOptions({ faults: [{ endpoint: 'chat', kind: 'status', status: 400, match: (b) => JSON.stringify(b).includes('Checkpoint rule 59.') }] });
+  server.reset();
+  t.after(() => server.setOptions({ faults: [] }));
+  let r = await cli([...store, 'align', 'sql']);
+  assert.equal(r.code, 8, r.err);
+  assert.equal(server.stats().chat, 2, 'two batches of at most 50');
+  assert.match(r.err, /1 of 2 model calls failed.*kept in the checkpoint: a rerun pays only for the 1 that failed/);
+  assert.match(r.err, /Not distilled \(10\): (c\d+, ){9}c\d+\n/);
+  assert.match(r.err.split('Not distilled')[1], /c59\b/);
+  r = await cli([...store, '--json', 'align', 'sql']);
+  assert.equal(r.code, 8);
+  const error = (JSON.parse(r.out) as { error: { notDistilled: string[]; tasks: number; failedTasks: number } }).error;
+  assert.deepEqual([error.notDistilled.length, error.tasks, error.failedTasks], [10, 2, 1]);
+  server.setOptions({ faults: [] });
+  server.reset();
+  r = await cli([...store, 'align', 'sql']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(server.stats().chat, 1, 'only the batch that failed is paid for again');
+  assert.match(r.err, /Reused 1 model answer\(s\) kept from the failed run/);
+  assert.match(r.out, /\+ g_\w+ {2}Checkpoint rule 0\. {2}\(from 1 feedback: c0\)/);
+  assert.ok(!existsSync(join(dir, '.memalign', 'checkpoints', 'sql.jsonl')), 'the checkpoint goes once the align committed');
+});
+
+test('record content, rationales and guidelines reach the terminal without control sequences', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const store = ['--store', 'esc.db', '--model', `${server.url}#e2e`];
+  const evil = 'ok\u001b[2J\u001b]0;owned\u0007\u009b31m\u202eRED\r';
+  writeFileSync(join(dir, 'esc.jsonl'), `${JSON.stringify({ id: 'e1', record: { id: 'er1', inputs: `Q ${evil}`, outputs: `A ${evil}` }, value: 'bad', rationale: `Why ${evil}` })}\n`);
+  const aligned = await cli([...store, 'align', 'sql', 'esc.jsonl']);
+  assert.equal(aligned.code, 0, aligned.err);
+  writeFileSync(join(dir, 'esc-records.jsonl'), `${JSON.stringify({ id: 'x1', inputs: `Q ${evil}`, outputs: `A ${evil}` })}\n`);
+  assert.equal((await cli([...store, 'judge', 'sql', 'esc-records.jsonl'])).code, 0);
+  const outputs = [
+    await cli([...store, 'memory', 'list', 'sql']),
+    await cli([...store, 'memory', 'episodes', 'sql']),
+    await cli([...store, 'feedback', 'review', 'sql', 'esc-records.verdicts.jsonl'], 'q\n'),
+    await cli([...store, 'memory', 'add', 'sql', `Rule ${evil}`]),
+  ];
+  for (const r of outputs) {
+    assert.doesNotMatch(r.out + r.err, /[\u001b\u0007\u009b\u202e\r]/, 'no escape, bell, CSI, bidi override or carriage return');
+  }
+  assert.match(outputs[0].out, /Why ok31mRED|Why ok/);
+  // --json keeps the text losslessly, escaped.
+  const json = await cli([...store, '--json', 'memory', 'episodes', 'sql']);
+  assert.doesNotMatch(json.out, /[\u001b\u009b\u202e]/);
+  assert.equal((JSON.parse(json.out) as { rationale: string }[])[0].rationale, `Why ${evil}`.trim());
+});

@@ -124,20 +124,24 @@ test('judgeMany keeps input order, bounds concurrency, and embeds queries in bat
   await ma.close();
 });
 
-test('changing the embedder re-embeds stored episodes once and says so', async () => {
+test('changing the embedder re-embeds stored episodes once, when something first recalls, and says so', async () => {
   const path = dbPath();
   const ma = await openMemalign({ judge, model: mockChatModel(), store: path, embedder: hashedEmbedder({ dimension: 64 }) });
   await ma.align(Array.from({ length: 4 }, (_, i) => fb(i)));
   await ma.close();
   const events: MemalignEvent[] = [];
   const mb = await openMemalign({ judge, model: mockChatModel(), store: path, embedder: hashedEmbedder({ dimension: 128 }), onEvent: (e) => events.push(e) });
+  await mb.inspect();
+  assert.equal(events.filter((e) => e.type === 'reembed').length, 0, 'opening and inspecting never re-embed');
+  const verdict = await mb.judge({ id: 'q', inputs: 'question about acids', outputs: 'x' }) as Verdict;
   const reembed = events.filter((e) => e.type === 'reembed');
   assert.equal(reembed.length, 1);
   assert.deepEqual(reembed[0], { type: 'reembed', judge: 'safety', count: 4, from: [hashedEmbedder({ dimension: 64 }).id], to: hashedEmbedder({ dimension: 128 }).id });
-  assert.equal((await mb.judge({ id: 'q', inputs: 'question about acids', outputs: 'x' }) as Verdict).provenance.episodes.length, 4);
+  assert.equal(verdict.provenance.episodes.length, 4);
   await mb.close();
   const again: MemalignEvent[] = [];
   const mc = await openMemalign({ judge, model: mockChatModel(), store: path, embedder: hashedEmbedder({ dimension: 128 }), onEvent: (e) => again.push(e) });
+  await mc.judge({ id: 'q', inputs: 'question about acids', outputs: 'x' });
   assert.equal(again.filter((e) => e.type === 'reembed').length, 0, 'the new vectors were stored');
   await mc.close();
 });

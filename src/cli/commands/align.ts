@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { readTable, rowToFeedback, parseMapping, parseFeedback, fileCheckpoint, type MemoryChangeReport } from '../../index.ts';
+import { readTable, rowToFeedback, parseMapping, parseFeedback, fileCheckpoint, type MemoryChangeReport, type FeedbackSource } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { startProgress, type Progress } from '../progress.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -17,13 +17,14 @@ export async function alignCommand(ctx: CliContext, judgeRef: string, file: stri
   // A snapshot: feedback queued while this align runs stays pending for the next one.
   const pendingLines = await queue.read();
   const pending = pendingLines.map((p) => p.feedback);
-  const sources: { file: string; line?: number }[] = pendingLines.map((p) => ({ file: p.file, line: p.line }));
+  const sources: FeedbackSource[] = pendingLines.map((p) => ({ file: p.file, line: p.line }));
   let extra: unknown[] = [];
   if (file) {
     const input = resolve(ctx.io.cwd, file);
     const rows = await readTable(input);
-    sources.push(...rows.map((r) => ({ file: input, line: r.line })));
-    extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })), recordChange: options.newRecordVersion ? 'new-version' : 'error' });
+    const located = rows.map((r) => ({ file: input, line: r.line, element: r.element }));
+    sources.push(...located);
+    extra = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: located, recordChange: options.newRecordVersion ? 'new-version' : 'error' });
   }
   const all = [...pending, ...extra];
   if (all.length === 0) {

@@ -16,7 +16,7 @@ export async function evalCommand(ctx: CliContext, judgeRef: string, file: strin
   const { judge } = await ctx.judge(judgeRef);
   const input = resolve(ctx.io.cwd, file);
   const rows = await readTable(input);
-  const feedback = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line })) });
+  const feedback = parseFeedback(rows.map((r) => rowToFeedback(r, parseMapping(options.map))), judge.output, { sources: rows.map((r) => ({ file: input, line: r.line, element: r.element })) });
   // Several labels on one record resolve as in alignment: majority, ties to the most recent.
   const byRecord = new Map<string, Feedback[]>();
   for (const f of feedback) byRecord.set(f.record.id, [...(byRecord.get(f.record.id) ?? []), f]);

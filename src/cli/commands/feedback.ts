@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readTable, rowToFeedback, parseMapping, checkMapping, parseFeedback, checkValue, describeKind, ValidationError, type Feedback, type JudgeDefinition, type Issue } from '../../index.ts';
+import { readTable, rowIssue, rowToFeedback, parseMapping, checkMapping, parseFeedback, checkValue, describeKind, ValidationError, type Feedback, type FeedbackSource, type JudgeDefinition, type Issue } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { fromMlflowTraces, isMlflowExport } from '../mlflow-import.ts';
 import type { VerdictLine } from './judge.ts';
@@ -30,7 +30,7 @@ export async function feedbackImport(ctx: CliContext, judgeRef: string, file: st
   const { judge } = await ctx.judge(judgeRef);
   const input = resolve(ctx.io.cwd, file);
   let raw: unknown[];
-  let sources: { file: string; line?: number }[];
+  let sources: FeedbackSource[];
   if (options.assessment || (input.endsWith('.json') && existsSync(input) && isMlflowExport(readFileSync(input, 'utf8')))) {
     ({ raw, sources } = fromMlflowTraces(input, options.assessment ?? judge.name));
   } else {
@@ -38,7 +38,7 @@ export async function feedbackImport(ctx: CliContext, judgeRef: string, file: st
     const rows = await readTable(input);
     checkMapping(rows, mapping);
     raw = rows.map((r) => rowToFeedback(r, mapping));
-    sources = rows.map((r) => ({ file: r.file, line: r.line }));
+    sources = rows.map((r) => ({ file: r.file, line: r.line, element: r.element }));
   }
   const items = parseFeedback(raw, judge.output, { sources, now: () => new Date() });
   const r = await queue(ctx, judge, items);
@@ -84,7 +84,7 @@ export async function feedbackReview(ctx: CliContext, judgeRef: string, file: st
   const issues: Issue[] = [];
   const all = rows.map((r) => r.data as unknown as VerdictLine).filter((l, i) => {
     const ok = l?.record?.id !== undefined && l?.result !== undefined;
-    if (!ok) issues.push({ file: input, line: rows[i].line, path: '', message: 'not a verdict line: review files come from "memalign judge" (JSONL)' });
+    if (!ok) issues.push(rowIssue(rows[i], '', 'not a verdict line: review files come from "memalign judge" (JSONL)'));
     return ok;
   });
   if (issues.length > 0) throw new ValidationError(`verdicts file ${input}`, issues);

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { readTable, rowToRecord, parseMapping, checkMapping, parseRecord, recordContentKey, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
+import { readTable, rowIssue, rowToRecord, parseMapping, checkMapping, parseRecord, recordContentKey, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
 import { checkOutput } from '../output-file.ts';
 import { intFlag } from '../flags.ts';
 import type { CliContext } from '../context.ts';
@@ -48,9 +48,9 @@ export async function judgeCommand(ctx: CliContext, judgeRef: string, file: stri
   const records: JudgedRecord[] = [];
   const seen = new Map<string, number>();
   for (const row of rows) {
-    const rec = parseRecord(rowToRecord(row, mapping), (path, message) => issues.push({ file: input, line: row.line, path, message }));
+    const rec = parseRecord(rowToRecord(row, mapping), (path, message) => issues.push(rowIssue(row, path, message)));
     if (!rec) continue;
-    if (seen.has(rec.id)) issues.push({ file: input, line: row.line, path: 'id', message: `record id "${rec.id}" also on line ${seen.get(rec.id)}: ids must be unique` });
+    if (seen.has(rec.id)) issues.push(rowIssue(row, 'id', `record id "${rec.id}" also on line ${seen.get(rec.id)}: ids must be unique`));
     seen.set(rec.id, row.line);
     records.push(rec);
   }

@@ -26,10 +26,10 @@ export async function memoryCommand(ctx: CliContext, action: string, judgeRef: s
   try {
     switch (action) {
       case 'list': {
-        const m = await ma.inspect();
+        const m = await ma.overview();
         const deleted = options.deleted ? m.tombstones : [];
-        ctx.print({ version: m.version, guidelines: m.guidelines, ...(options.deleted ? { deleted } : {}), episodes: m.episodes.length, feedback: m.feedback.length }, () =>
-          [`Judge "${ma.definition.name}", memory version ${m.version}: ${m.guidelines.length} guidelines, ${m.episodes.length} examples, ${m.feedback.length} feedback${m.tombstones.length ? `, ${m.tombstones.length} deleted guideline(s)${options.deleted ? '' : ' (--deleted lists them)'}` : ''}.`,
+        ctx.print({ version: m.version, guidelines: m.guidelines, ...(options.deleted ? { deleted } : {}), episodes: m.episodes, feedback: m.feedback }, () =>
+          [`Judge "${ma.definition.name}", memory version ${m.version}: ${m.guidelines.length} guidelines, ${m.episodes} examples, ${m.feedback} feedback${m.tombstones.length ? `, ${m.tombstones.length} deleted guideline(s)${options.deleted ? '' : ' (--deleted lists them)'}` : ''}.`,
             ...m.guidelines.map(line), ...deleted.map((g) => `[deleted] ${line(g)}`)].join('\n'));
         return;
       }

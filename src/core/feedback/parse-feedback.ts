@@ -4,7 +4,8 @@ import { checkValue } from '../judge/output-kind.ts';
 import { defaultFeedbackId, feedbackHash, recordContentKey } from './identity.ts';
 
 /** Where a feedback item came from, so problems name the file and line. */
-export interface FeedbackSource { file?: string; line?: number }
+/** Where a feedback item came from: file and line, and for a JSON array the element index. */
+export interface FeedbackSource { file?: string; line?: number; element?: number }
 
 /** What to do when a record id comes back with different content: refuse (default), or treat it as a new version of the record. */
 export type RecordChange = 'error' | 'new-version';
@@ -148,13 +149,13 @@ function parseJudgeVerdict(raw: unknown, kind: OutputKind, fail: (path: string, 
 function locator(issues: Issue[], sources: FeedbackSource[] | undefined, i: number) {
   const src = sources?.[i] ?? {};
   return (path: string, message: string) => {
-    issues.push({ file: src.file, line: src.line, path: src.line === undefined ? `[${i}]${path ? `.${path}` : ''}` : path, message });
+    issues.push({ file: src.file, line: src.line, path: src.line === undefined || src.element !== undefined ? `[${src.element ?? i}]${path ? `.${path}` : ''}` : path, message });
   };
 }
 
 function where(sources: FeedbackSource[] | undefined, i: number): string {
   const src = sources?.[i];
-  if (src?.line !== undefined) return `${src.file ? `${src.file}:` : 'line '}${src.line}`;
+  if (src?.line !== undefined) return `${src.file ? `${src.file}:` : 'line '}${src.line}${src.element !== undefined ? ` [${src.element}]` : ''}`;
   return `[${i}]`;
 }
 

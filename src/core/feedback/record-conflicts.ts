@@ -34,7 +34,7 @@ export function checkRecordsAgainstMemory(state: MemoryState, items: Feedback[],
     if (!s || s.key === recordContentKey(f.record)) return;
     const src = options.sources?.[i] ?? {};
     issues.push({
-      file: src.file, line: src.line, path: src.line === undefined ? `[${i}].record` : 'record',
+      file: src.file, line: src.line, path: src.line === undefined || src.element !== undefined ? `[${src.element ?? i}].record` : 'record',
       message: `record "${f.record.id}" has different content from the record stored under that id in memory (with feedback ${s.feedbackId}): give the changed record a new id, or pass recordChange "new-version" (--new-record-version) to replace it`,
     });
   });

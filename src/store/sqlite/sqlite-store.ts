@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Episode, Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { NotFoundError, StoreError } from '../../core/errors.ts';
-import type { MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
+import type { MemoryOverview, MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
 
 /** Options of the SQLite store. */
@@ -54,42 +54,77 @@ class SqliteStore implements MemoryStore {
     this.now = now;
   }
 
-  async load(judge: string): Promise<StoredMemory> {
+  async load(judge: string, options: { vectors?: boolean } = {}): Promise<StoredMemory> {
     const state = emptyMemory();
-    const vectors = new Map<string, StoredVector>();
-    const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
-    if (!row) return { state, vectors };
-    state.version = Number(row.version);
-    for (const r of this.db.prepare('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const f = rowJson<Feedback>(this.location, 'feedback', r);
-      state.feedback.set(f.id, f);
+    let vectors = new Map<string, StoredVector>();
+    // One read transaction: the rows all belong to one version even while another process commits.
+    this.db.exec('BEGIN');
+    try {
+      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      if (!row) return { state, vectors };
+      state.version = Number(row.version);
+      for (const r of this.db.prepare('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+        const f = rowJson<Feedback>(this.location, 'feedback', r);
+        state.feedback.set(f.id, f);
+      }
+      for (const r of this.db.prepare('SELECT id, data, text FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+        const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
+        state.episodes.set(e.id, e);
+      }
+      for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+        const g = rowJson<Guideline>(this.location, 'guidelines', r);
+        state.guidelines.set(g.id, g);
+      }
+      for (const r of this.db.prepare('SELECT id, data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+        const g = rowJson<Guideline>(this.location, 'tombstones', r);
+        state.tombstones.set(g.id, g);
+      }
+      if (options.vectors !== false) vectors = this.readVectors(judge);
+      return { state, vectors };
+    } finally {
+      this.db.exec('COMMIT');
     }
-    // Vectors are copied into one contiguous array (views per episode): one allocation instead of
-    // one small buffer per row, which matters for load time and garbage collection at 100k.
+  }
+
+  async vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }> {
+    this.db.exec('BEGIN');
+    try {
+      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      return { version: row ? Number(row.version) : 0, vectors: row ? this.readVectors(judge) : new Map() };
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
+  // Vectors are copied into one contiguous array (views per episode): one allocation instead of
+  // one small buffer per row, which matters for load time and garbage collection at 100k.
+  private readVectors(judge: string): Map<string, StoredVector> {
+    const vectors = new Map<string, StoredVector>();
     const sizes = this.db.prepare('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
     const all = new Float32Array((Number(sizes.n) * Number(sizes.bytes ?? 0)) / 4);
     let at = 0;
-    for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
-      state.episodes.set(e.id, e);
-      if (r.vector && r.embedder) {
-        const bytes = r.vector as Uint8Array;
-        if (bytes.byteLength % 4 !== 0 || bytes.byteLength > Number(sizes.bytes)) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
-        const v = toFloat32(bytes);
-        all.set(v, at);
-        vectors.set(e.id, { id: e.id, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
-        at += v.length;
-      }
+    for (const r of this.db.prepare('SELECT id, label, vector, embedder FROM episodes WHERE judge = ? AND vector IS NOT NULL').iterate(judge) as Iterable<Row>) {
+      const bytes = r.vector as Uint8Array;
+      if (!r.embedder) continue;
+      if (bytes.byteLength % 4 !== 0 || bytes.byteLength > Number(sizes.bytes)) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
+      const v = toFloat32(bytes);
+      all.set(v, at);
+      vectors.set(r.id as string, { id: r.id as string, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
+      at += v.length;
     }
-    for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const g = rowJson<Guideline>(this.location, 'guidelines', r);
-      state.guidelines.set(g.id, g);
+    return vectors;
+  }
+
+  async overview(judge: string): Promise<MemoryOverview> {
+    this.db.exec('BEGIN');
+    try {
+      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const count = (table: string) => Number((this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE judge = ?`).get(judge) as Row).n);
+      const read = (table: string) => (this.db.prepare(`SELECT id, data FROM ${table} WHERE judge = ?`).all(judge) as Row[]).map((r) => rowJson<Guideline>(this.location, table, r));
+      return { version: row ? Number(row.version) : 0, guidelines: read('guidelines'), tombstones: read('tombstones'), episodes: count('episodes'), feedback: count('feedback') };
+    } finally {
+      this.db.exec('COMMIT');
     }
-    for (const r of this.db.prepare('SELECT id, data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      const g = rowJson<Guideline>(this.location, 'tombstones', r);
-      state.tombstones.set(g.id, g);
-    }
-    return { state, vectors };
   }
 
   async currentVersion(judge: string): Promise<number> {
