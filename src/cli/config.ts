@@ -11,6 +11,8 @@ export interface CliConfig {
   model?: string;
   distillModel?: string;
   embedder?: string;
+  /** Inputs per embedding request (default: the provider's limit, e.g. 2 048 for OpenAI). */
+  embedderBatch?: number;
   judges?: Record<string, string>;
 }
 
@@ -35,13 +37,14 @@ export function readConfig(explicit: string | undefined, cwd: string): CliConfig
   const issues = [];
   const c = (data ?? {}) as Record<string, unknown>;
   if (typeof c !== 'object' || Array.isArray(c)) throw new ValidationError(`configuration ${file}`, [{ file, path: '', message: 'must be a mapping of settings' }]);
-  for (const key of Object.keys(c)) if (!['store', 'model', 'distillModel', 'embedder', 'judges'].includes(key)) issues.push({ file, path: key, message: `unknown setting "${key}": use store, model, distillModel, embedder or judges` });
+  for (const key of Object.keys(c)) if (!['store', 'model', 'distillModel', 'embedder', 'embedderBatch', 'judges'].includes(key)) issues.push({ file, path: key, message: `unknown setting "${key}": use store, model, distillModel, embedder, embedderBatch or judges` });
+  if (c.embedderBatch !== undefined && !(Number.isInteger(c.embedderBatch) && (c.embedderBatch as number) >= 1)) issues.push({ file, path: 'embedderBatch', message: 'must be a whole number of at least 1 (inputs per embedding request)' });
   for (const key of ['store', 'model', 'distillModel', 'embedder']) if (c[key] !== undefined && typeof c[key] !== 'string') issues.push({ file, path: key, message: 'must be text' });
   if (c.judges !== undefined && (typeof c.judges !== 'object' || Array.isArray(c.judges) || Object.values(c.judges as object).some((v) => typeof v !== 'string'))) issues.push({ file, path: 'judges', message: 'must map judge names to judge file paths' });
   if (issues.length > 0) throw new ValidationError(`configuration ${file}`, issues);
   const base = dirname(file);
   const judges = Object.fromEntries(Object.entries((c.judges ?? {}) as Record<string, string>).map(([k, v]) => [k, resolve(base, v)]));
-  return { file, store: c.store ? resolve(base, c.store as string) : undefined, model: c.model as string | undefined, distillModel: c.distillModel as string | undefined, embedder: c.embedder as string | undefined, judges };
+  return { file, store: c.store ? resolve(base, c.store as string) : undefined, model: c.model as string | undefined, distillModel: c.distillModel as string | undefined, embedder: c.embedder as string | undefined, embedderBatch: c.embedderBatch as number | undefined, judges };
 }
 
 /**

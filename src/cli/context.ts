@@ -60,7 +60,7 @@ export class CliContext {
     const ma = await openMemalign({
       judge, store, createStore: !options.readOnly, model,
       distillModel: options.needModel === false ? undefined : this.config.distillModel, env: this.io.env,
-      embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: this.io.env }) : undefined,
+      embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: this.io.env, maxBatch: this.config.embedderBatch }) : undefined,
       timeoutMs: this.timeoutMs(),
       onEvent: (e) => {
         if (e.type === 'reembed') this.note(`Re-embedding ${e.count} examples: stored vectors are from ${e.from.join(', ')}, the embedder is now ${e.to}.`);

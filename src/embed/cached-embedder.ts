@@ -13,6 +13,9 @@ export function cachedEmbedder(inner: Embedder, options: { maxEntries?: number }
   return {
     id: inner.id,
     dimension: inner.dimension,
+    maxBatch: inner.maxBatch,
+    local: inner.local,
+    maxInputTokens: inner.maxInputTokens,
     async embed(texts: string[]): Promise<Float32Array[]> {
       const keys = texts.map((t) => createHash('sha1').update(t).digest('base64'));
       const missing: number[] = [];

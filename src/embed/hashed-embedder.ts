@@ -13,6 +13,7 @@ export function hashedEmbedder(options: { dimension?: number } = {}): Embedder {
   return {
     id: `hashed:v1:${dimension}`,
     dimension,
+    local: true,
     async embed(texts: string[]): Promise<Float32Array[]> {
       return texts.map((t) => embedText(t, dimension));
     },

@@ -25,6 +25,8 @@ export function limitedEmbedder(inner: Embedder, options: { timeoutMs?: number }
     id: inner.id,
     dimension: inner.dimension,
     maxInputTokens: limit,
+    maxBatch: inner.maxBatch,
+    local: inner.local,
     embed: (texts) => bounded(inner.id, timeoutMs, undefined, () => inner.embed(texts.map(cut))),
   };
 }

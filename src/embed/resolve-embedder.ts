@@ -1,8 +1,11 @@
-import type { Embedder } from './embedder.ts';
+import { DEFAULT_EMBED_BATCH, type Embedder } from './embedder.ts';
 import { hashedEmbedder } from './hashed-embedder.ts';
 import { aiSdkEmbedder } from './ai-sdk-embedder.ts';
 import { resolveProvider, type ResolveOptions } from '../model/resolve-model.ts';
 import { llamaCppEmbedder } from '../local/llama-cpp-embedder.ts';
+
+/** Inputs one embedding request may carry, per provider (OpenAI documents 2 048; Gemini's batch endpoint takes 100). */
+export const EMBED_BATCH: Record<string, number> = { openai: 2048, google: 100 };
 
 /**
  * Resolves an embedder string: `hashed` (the offline default), or a provider model such as
@@ -13,7 +16,7 @@ import { llamaCppEmbedder } from '../local/llama-cpp-embedder.ts';
  * @example
  * const e = resolveEmbedder('openai:text-embedding-3-small', { dimensions: 512 });
  */
-export function resolveEmbedder(spec: string, options: ResolveOptions & { dimensions?: number } = {}): Embedder {
+export function resolveEmbedder(spec: string, options: ResolveOptions & { dimensions?: number; maxBatch?: number } = {}): Embedder {
   if (spec === 'hashed' || spec.startsWith('hashed:')) {
     const d = Number(spec.split(':')[1]) || options.dimensions;
     return hashedEmbedder(d ? { dimension: d } : {});
@@ -23,7 +26,7 @@ export function resolveEmbedder(spec: string, options: ResolveOptions & { dimens
   const p = resolveProvider(spec, options);
   const provider = p.id.split(':')[0];
   return aiSdkEmbedder(p.embedding(), {
-    id: `${p.id}:${dimension}`, dimension,
+    id: `${p.id}:${dimension}`, dimension, maxBatch: options.maxBatch ?? EMBED_BATCH[provider] ?? DEFAULT_EMBED_BATCH,
     // Options go under the key each provider reads: OpenAI's own, Google's `outputDimensionality`, and
     // `openaiCompatible` for every OpenAI-compatible server (the old `openai-compatible` key prints a deprecation warning).
     providerOptions: provider === 'openai' ? { openai: { dimensions: dimension } }

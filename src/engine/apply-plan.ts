@@ -2,13 +2,13 @@ import type { Episode, Guideline, JudgeDefinition, Usage } from '../core/types.t
 import type { MemoryPlan } from '../core/align/plan.ts';
 import type { MemoryOperation } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
-import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import { dedupGuidelines, type ProposedGuideline } from '../core/align/dedup.ts';
 import { guidelineKeys, newGuidelineId } from '../core/memory/guideline-rules.ts';
 import { AlignError } from '../core/errors.ts';
 import { estimateTokens } from '../core/text/tokens.ts';
-import { mapLimit } from '../model/limit.ts';
+import { createLimiter, type Limiter } from '../model/limit.ts';
+import { DEFAULT_EMBED_BATCH, type Embedder } from '../embed/embedder.ts';
 import { planTasks, runTask, type DistillSettings, type TaskResult } from './distill.ts';
 import type { LoadedMemory, MemalignEvent } from './loaded-memory.ts';
 import { UsageTally } from './usage.ts';
@@ -83,19 +83,22 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const tokenCache = new Map<string, number>();
   const tokensOf = (g: Guideline) => { let t = tokenCache.get(g.id); if (t === undefined) { t = estimateTokens(g.text) + 2; tokenCache.set(g.id, t); } return t; };
 
-  // Embedding new episodes does not depend on distillation: both run at once.
-  const embedding = embedEpisodes(plan.episodePuts, ctx);
+  // Embedding new episodes does not depend on distillation: its requests (each as large as the
+  // embedder allows) and the distillation calls share one limiter of `parallelism` requests, the
+  // embedding ones queued first, so the critical path is the distillation rounds (plus at most one).
+  const limit = createLimiter(ctx.settings.parallelism);
+  const embedding = embedEpisodes(plan.episodePuts, ctx, limit);
   embedding.catch(() => {});
   const llmStart = ctx.now();
   let done = 0;
   let reused = 0;
   if (tasks.length > 0) ctx.onEvent({ type: 'tasks', judge: ctx.judge.name, total: tasks.length, parallelism: ctx.settings.parallelism });
-  const results: TaskResult[] = tasks.length === 0 ? [] : await mapLimit(tasks, ctx.settings.parallelism, async (task) => {
+  const results: TaskResult[] = await Promise.all(tasks.map((task) => limit(async () => {
     const taskStart = ctx.now();
     const r = await runTask(task, { judge: ctx.judge, model: ctx.model(), existing: shownToModel, supportById: plan.supportById, settings: ctx.settings, tally, signal: ctx.signal, tokensOf, checkpoint: ctx.checkpoint, onReuse: () => { reused += 1; } });
     ctx.onEvent({ type: 'task', judge: ctx.judge.name, done: ++done, total: tasks.length, ms: ctx.now() - taskStart });
     return r;
-  });
+  })));
   const llmMs = ctx.now() - llmStart;
   const failed = results.flatMap((r) => (r.ok ? [] : r.feedbackIds));
   if (failed.length > 0) {
@@ -202,20 +205,23 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   };
 }
 
-// Vectors for the episodes whose text is new; unchanged texts keep their stored vector.
-async function embedEpisodes(episodes: Episode[], ctx: ExecuteContext): Promise<{ vectors: Map<string, Float32Array>; requests: number; ms: number }> {
+// Vectors for the episodes whose text is new; unchanged texts keep their stored vector. A local
+// embedder runs in process; a provider's requests of `maxBatch` texts go out in parallel through
+// the align's limiter.
+async function embedEpisodes(episodes: Episode[], ctx: ExecuteContext, limit: Limiter): Promise<{ vectors: Map<string, Float32Array>; requests: number; ms: number }> {
   const start = ctx.now();
   const need = episodes.filter((e) => !ctx.memory.vectorFor(e));
   const vectors = new Map<string, Float32Array>();
-  let requests = 0;
-  for (let i = 0; i < need.length; i += 256) {
-    const chunk = need.slice(i, i + 256);
-    const out = await ctx.embedder.embed(chunk.map((e) => e.text));
-    requests += 1;
+  const size = ctx.embedder.local ? Math.max(1, need.length) : Math.max(1, ctx.embedder.maxBatch ?? DEFAULT_EMBED_BATCH);
+  const chunks: Episode[][] = [];
+  for (let i = 0; i < need.length; i += size) chunks.push(need.slice(i, i + size));
+  await Promise.all(chunks.map(async (chunk) => {
+    const run = () => ctx.embedder.embed(chunk.map((e) => e.text));
+    const out = ctx.embedder.local ? await run() : await limit(run);
     chunk.forEach((e, j) => vectors.set(e.id, out[j]));
-  }
+  }));
   if (need.length > 0) ctx.onEvent({ type: 'embed', judge: ctx.judge.name, count: need.length });
-  return { vectors, requests, ms: ctx.now() - start };
+  return { vectors, requests: ctx.embedder.local ? 0 : chunks.length, ms: ctx.now() - start };
 }
 
 /** A report for a call that had nothing to do. */

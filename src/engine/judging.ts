@@ -4,10 +4,11 @@ import type { Embedder } from '../embed/embedder.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 import { queryFieldsOf } from '../core/judge/definition.ts';
 import { parseRecord } from '../core/feedback/parse-feedback.ts';
-import { ValidationError, type Issue } from '../core/errors.ts';
+import { MemalignError, ValidationError, type Issue } from '../core/errors.ts';
 import { recordText } from '../recall/query-text.ts';
 import { mapLimit } from '../model/limit.ts';
 import { assembleWorkingMemory, callJudge } from './judge-record.ts';
+import { queryBatcher } from './query-batcher.ts';
 import type { LoadedMemory, MemalignEvent } from './loaded-memory.ts';
 
 /** Options of `judgeMany`. */
@@ -18,9 +19,12 @@ export interface JudgeManyOptions {
 }
 
 /**
- * Judges records: query embeddings in batches, model calls with bounded concurrency, results in
- * input order. Each verdict takes the memory as it stands when its turn comes — one whole version,
- * recalled and assembled synchronously from one snapshot — and names that version.
+ * Judges records with at most `concurrency` model calls in flight, results in input order. Query
+ * embeddings are pipelined ahead of the model calls: a provider embedder's are micro-batched
+ * (`queryBatcher`) for the next records while the current ones are judged, so model-call slots
+ * never wait for them after the first request. Each verdict takes the memory as it stands when
+ * its turn comes — one whole version, recalled and assembled synchronously from one snapshot —
+ * and names that version. A failed query embedding is that record's error result.
  *
  * @example
  * const results = await judgeRecords({ judge, memory, embedder, model }, records, { concurrency: 8 });
@@ -32,27 +36,53 @@ export async function judgeRecords(
   const parsed = validateRecords(records, ctx.judge);
   await ctx.memory.ready();
   const m = ctx.judge.memory;
+  const concurrency = options.concurrency ?? 8;
   const texts = parsed.map((r) => recordText(r, queryFieldsOf(ctx.judge)));
-  const useRecall = m.episodic && m.k > 0 && m.recall === 'similar';
-  const vectors: (Float32Array | null)[] = new Array(parsed.length).fill(null);
-  if (useRecall && (ctx.memory.index?.size ?? 0) > 0) {
-    for (let i = 0; i < texts.length; i += 256) {
-      options.signal?.throwIfAborted();
-      const batch = await ctx.embedder.embed(texts.slice(i, i + 256));
-      batch.forEach((v, j) => { vectors[i + j] = v; });
+  const useRecall = m.episodic && m.k > 0 && m.recall === 'similar' && (ctx.memory.index?.size ?? 0) > 0;
+  const batcher = useRecall && !ctx.embedder.local ? queryBatcher(ctx.embedder) : undefined;
+  const vectors: (Promise<Float32Array | null> | undefined)[] = new Array(parsed.length);
+  const taken: boolean[] = new Array(parsed.length).fill(false);
+  const vectorOf = (i: number): Promise<Float32Array | null> => {
+    if (!useRecall) return Promise.resolve(null);
+    if (!vectors[i]) {
+      vectors[i] = batcher ? batcher.embed(texts[i]) : ctx.embedder.embed([texts[i]]).then((v) => v[0]);
+      vectors[i].catch(() => {});
     }
-  }
+    return vectors[i];
+  };
+  // Each record asks for its own vector and those of the next 2 × concurrency records, so the
+  // embedding requests run ahead of the model calls.
+  const lookahead = 2 * concurrency;
   const now = () => performance.now();
   const warned = new Set<string>();
-  return mapLimit(parsed, options.concurrency ?? 8, async (record, i) => {
+  return mapLimit(parsed, concurrency, async (record, i) => {
     const started = now();
+    for (let j = i; j < Math.min(parsed.length, i + lookahead + 1); j++) if (!taken[j]) vectorOf(j);
+    let vector: Float32Array | null;
+    try {
+      options.signal?.throwIfAborted();
+      vector = await vectorOf(i);
+    } catch (error) {
+      const result = embeddingFailure(record.id, error, now() - started);
+      options.onResult?.(result, i);
+      return result;
+    } finally {
+      taken[i] = true;
+      vectors[i] = undefined;
+    }
     const { state, index } = ctx.memory.snapshot();
-    const wm = assembleWorkingMemory(ctx.judge, state, index, record, { text: texts[i], vector: index && vectors[i]?.length === index.dimension ? vectors[i] : null });
+    const wm = assembleWorkingMemory(ctx.judge, state, index, record, { text: texts[i], vector: index && vector?.length === index.dimension ? vector : null });
     for (const w of wm.provenance.warnings) if (!warned.has(w)) { warned.add(w); ctx.onEvent({ type: 'warning', judge: ctx.judge.name, message: w }); }
     const result = await callJudge(ctx.judge, ctx.model, record.id, wm, { started, now, prices: ctx.prices, signal: options.signal });
     options.onResult?.(result, i);
     return result;
   });
+}
+
+// A record whose query could not be embedded gets an error result, like a failed model call.
+function embeddingFailure(recordId: string, error: unknown, ms: number): JudgeResult {
+  const e = error instanceof MemalignError ? error : new MemalignError('provider_error', (error as Error)?.message ?? String(error), { retryable: true });
+  return { ok: false, recordId, error: { code: e.code, message: `Could not embed the record for recall: ${e.message}`, retryable: e.isRetryable }, usage: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, latencyMs: Math.round(ms * 1000) / 1000 };
 }
 
 /**

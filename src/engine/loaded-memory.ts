@@ -1,7 +1,8 @@
 import type { Episode } from '../core/types.ts';
 import { applyToState, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
 import type { MemoryStore, StoredVector } from '../store/memory-store.ts';
-import type { Embedder } from '../embed/embedder.ts';
+import { DEFAULT_EMBED_BATCH, type Embedder } from '../embed/embedder.ts';
+import { createLimiter } from '../model/limit.ts';
 import { EpisodeIndex, type IndexedEpisode } from '../recall/episode-index.ts';
 
 /** Something memalign reports while it works (progress bars, warnings). */
@@ -149,11 +150,13 @@ export class LoadedMemory {
     const from = [...new Set(episodes.map((e) => this.vectors.get(e.id)?.embedderId ?? 'none'))];
     this.onEvent({ type: 'reembed', judge: this.judge, count: episodes.length, from, to: this.embedder.id });
     const fresh: StoredVector[] = [];
-    for (let i = 0; i < episodes.length; i += 256) {
-      const chunk = episodes.slice(i, i + 256);
-      const embedded = await this.embedder.embed(chunk.map((e) => e.text));
-      chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[j], embedderId: this.embedder.id, label: labelOf(e) }));
-    }
+    // Requests as large as the embedder takes, a few at a time (an in-process embedder: one call).
+    const size = this.embedder.local ? episodes.length : Math.max(1, this.embedder.maxBatch ?? DEFAULT_EMBED_BATCH);
+    const chunks: Episode[][] = [];
+    for (let i = 0; i < episodes.length; i += size) chunks.push(episodes.slice(i, i + size));
+    const limit = createLimiter(4);
+    const embedded = await Promise.all(chunks.map((chunk) => limit(() => this.embedder.embed(chunk.map((e) => e.text)))));
+    chunks.forEach((chunk, c) => chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[c][j], embedderId: this.embedder.id, label: labelOf(e) })));
     await this.store.putVectors(this.judge, fresh);
     for (const v of fresh) this.vectors.set(v.id, v);
     this.built = undefined;

@@ -24,6 +24,7 @@ import { guidelineEdits, type Edit } from './guideline-edits.ts';
 import { judgeModel } from './models.ts';
 import { exportMemory, importPlan, type MemoryExport } from './memory-export.ts';
 import type { AlignCheckpoint } from './checkpoint.ts';
+import { onProviderWarning } from '../model/provider-warnings.ts';
 
 /** Options of `openMemalign`. Only `judge` is required. */
 export interface MemalignOptions {
@@ -105,6 +106,7 @@ export class Memalign {
   private chat?: ChatModel;
   private distiller?: ChatModel;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly stopWarnings: () => void;
 
   constructor(judge: JudgeDefinition, store: MemoryStore, options: MemalignOptions, ownsStore: boolean) {
     this.definition = judge;
@@ -114,6 +116,8 @@ export class Memalign {
     this.embedder = cachedEmbedder(limitedEmbedder(options.embedder ?? hashedEmbedder(), { timeoutMs: options.timeoutMs }));
     this.settings = { ...DEFAULT_DISTILL, ...options.distill };
     this.memory = new LoadedMemory(judge.name, store, this.embedder, options.onEvent ?? (() => {}));
+    // Provider warnings (settings a provider ignored or deprecated) become this judge's warning events.
+    this.stopWarnings = onProviderWarning((message) => options.onEvent?.({ type: 'warning', judge: judge.name, message }));
   }
 
   /**
@@ -248,6 +252,7 @@ export class Memalign {
   /** Closes the store if this instance opened it. */
   async close(): Promise<void> {
     await this.queue.catch(() => {});
+    this.stopWarnings();
     if (this.ownsStore) await this.store.close();
   }
 

@@ -21,6 +21,7 @@ export function llamaCppEmbedder(options: { modelPath: string; threads?: number 
   return {
     id: `llama-cpp:${basename(options.modelPath)}:${dimension}`,
     dimension,
+    local: true,
     embed(texts: string[]): Promise<Float32Array[]> {
       const run = queue.then(async () => {
         context ??= loadLlamaModel(options.modelPath).then((m) => m.createEmbeddingContext({ threads: options.threads ?? 1 }));

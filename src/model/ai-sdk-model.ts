@@ -1,6 +1,7 @@
 import type { LanguageModel } from 'ai';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model.ts';
 import { ProviderError } from '../core/errors.ts';
+import { routeProviderWarnings } from './provider-warnings.ts';
 
 /** Options of `aiSdkChatModel`. */
 export interface AiSdkChatModelOptions {
@@ -27,6 +28,7 @@ export function aiSdkChatModel(model: LanguageModel, options: AiSdkChatModelOpti
     id,
     async generate(request: ChatRequest): Promise<ChatResponse> {
       // The AI SDK loads with the first call, so commands that never call a model start fast.
+      routeProviderWarnings();
       const { generateText, jsonSchema, Output, NoObjectGeneratedError } = await import('ai');
       try {
         const result = await generateText({

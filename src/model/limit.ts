@@ -1,10 +1,13 @@
+/** Runs a task when a slot is free. */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
 /**
  * A tiny semaphore: at most `concurrency` tasks run at once.
  *
  * @example
  * const limit = createLimiter(4); await Promise.all(urls.map((u) => limit(() => fetch(u))));
  */
-export function createLimiter(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
+export function createLimiter(concurrency: number): Limiter {
   const max = Math.max(1, Math.floor(concurrency));
   let active = 0;
   const waiting: (() => void)[] = [];

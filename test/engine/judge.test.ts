@@ -106,7 +106,7 @@ test('episodic memory off (semantic-only ablation) recalls nothing', async () =>
   await ma.close();
 });
 
-test('judgeMany keeps input order, bounds concurrency, and embeds queries in batches', async () => {
+test('judgeMany keeps input order, bounds concurrency, and micro-batches query embeddings ahead of the model calls', async () => {
   let inFlight = 0;
   let maxInFlight = 0;
   const model = mockChatModel({ respond: async (req) => { inFlight++; maxInFlight = Math.max(maxInFlight, inFlight); await new Promise((r) => setTimeout(r, 5)); inFlight--; return mockRespond(req); } });
@@ -118,8 +118,10 @@ test('judgeMany keeps input order, bounds concurrency, and embeds queries in bat
   const results = await ma.judgeMany(records, { concurrency: 3 });
   assert.deepEqual(results.map((r) => r.recordId), records.map((r) => r.id));
   assert.ok(maxInFlight <= 3);
-  assert.equal(embedder.calls.length, 1, 'one embedding request for the whole batch');
-  assert.equal(embedder.calls[0].length, 20);
+  assert.equal(embedder.calls.flat().length, 20, 'every record embedded once');
+  assert.equal(new Set(embedder.calls.flat()).size, 20);
+  assert.equal(embedder.calls[0].length, 3 + 6, 'the first request carries the records in flight and the next 2 × concurrency');
+  assert.ok(embedder.calls.length < 20, `micro-batched: ${embedder.calls.length} requests for 20 records`);
   await assert.rejects(ma.judgeMany([{ id: 'bad' }]), /\[0\]\.inputs: missing/);
   await ma.close();
 });
