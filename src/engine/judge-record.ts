@@ -41,7 +41,7 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
     if (rendered.truncated) truncatedExamples.push(episode.id);
     return [{ episode, score: h.score, text: rendered.text }];
   });
-  const guidelines = m.semantic ? rankGuidelines(state.guidelines.values()) : [];
+  const guidelines = m.semantic ? rankedGuidelines(state) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
   const warnings: string[] = [];
   if (sel.pinnedTokens > m.workingMemoryTokens) {
@@ -63,6 +63,14 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
       warnings,
     },
   };
+}
+
+// Guidelines ranked once per memory version (each version has its own guidelines map), not per verdict.
+const ranked = new WeakMap<MemoryState['guidelines'], ReturnType<typeof rankGuidelines>>();
+function rankedGuidelines(state: MemoryState) {
+  let r = ranked.get(state.guidelines);
+  if (!r) { r = rankGuidelines(state.guidelines.values()); ranked.set(state.guidelines, r); }
+  return r;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface DedupResult {
 type Hit =
   | { kind: 'existing'; id: string; sources: Set<string>; added: Set<string> }
   | { kind: 'tombstone'; id: string }
-  | { kind: 'new'; item: ProposedGuideline };
+  | { kind: 'new'; item: ProposedGuideline; sources: Set<string> };
 
 /**
  * Drops proposals that repeat an existing guideline (under its text or any earlier text), a
@@ -39,6 +39,7 @@ export function dedupGuidelines(existing: Guideline[], proposals: ProposedGuidel
     for (const k of guidelineKeys(g)) if (byKey.get(k)?.kind !== 'existing') byKey.set(k, hit);
   }
   const added: ProposedGuideline[] = [];
+  const newHits: Extract<Hit, { kind: 'new' }>[] = [];
   const suppressed = new Set<string>();
   let dropped = 0;
   for (const p of proposals) {
@@ -47,15 +48,19 @@ export function dedupGuidelines(existing: Guideline[], proposals: ProposedGuidel
     const hit = keys.map((k) => byKey.get(k)).find((h) => h !== undefined);
     if (!hit) {
       const item = { text: p.text.trim(), sources: unique(p.sources) };
-      for (const k of keys) byKey.set(k, { kind: 'new', item });
+      // Sources gather in a set: a rule repeated by thousands of batches stays linear.
+      const hit: Hit = { kind: 'new', item, sources: new Set(item.sources) };
+      for (const k of keys) byKey.set(k, hit);
       added.push(item);
+      newHits.push(hit);
       continue;
     }
     dropped += 1;
-    if (hit.kind === 'new') hit.item.sources = unique([...hit.item.sources, ...p.sources]);
+    if (hit.kind === 'new') for (const s of p.sources) hit.sources.add(s);
     else if (hit.kind === 'existing') for (const s of p.sources) { hit.added.add(s); hit.sources.add(s); }
     else suppressed.add(hit.id);
   }
+  for (const h of newHits) h.item.sources = [...h.sources];
   const extended: DedupResult['extended'] = [];
   const seen = new Set<string>();
   for (const hit of byKey.values()) {

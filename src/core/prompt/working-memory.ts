@@ -21,6 +21,8 @@ export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
     Number(b.pinned) - Number(a.pinned) || b.sources.length - a.sources.length || a.createdVersion - b.createdVersion || (a.id < b.id ? -1 : 1));
 }
 
+const measured = new WeakMap<Guideline, number>();
+
 /**
  * Chooses, deterministically, what fits in the working-memory budget. Pinned guidelines always go
  * in and count against the budget. Other guidelines may use the first half of the budget, recalled
@@ -35,7 +37,12 @@ export function selectWorkingMemory(
   recalled: { episode: Episode; score: number; text: string }[],
   options: { budget: number; tokens: (text: string) => number },
 ): Selection {
-  const cost = (g: Guideline) => options.tokens(g.text) + 2;
+  const cost = (g: Guideline) => {
+    // A guideline object is immutable within a memory version: measure it once, not per verdict.
+    let c = measured.get(g);
+    if (c === undefined) { c = options.tokens(g.text) + 2; measured.set(g, c); }
+    return c;
+  };
   let used = 0;
   const taken = new Set<string>();
   for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }

@@ -13,7 +13,20 @@ const gpt = () => (tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer')
  * estimateTokens('hello world'); // 2
  */
 export function estimateTokens(text: string): number {
-  return text.length === 0 ? 0 : gpt().countTokens(text);
+  if (text.length === 0) return 0;
+  // The same texts (recalled examples, guidelines) are measured verdict after verdict: remember them.
+  let n = counts.get(text);
+  if (n === undefined) { n = gpt().countTokens(text); remember(counts, text, n); }
+  return n;
+}
+
+// Small bounded memo tables (least recently inserted goes first); pure functions of their keys.
+const MAX_MEMO = 20_000;
+const counts = new Map<string, number>();
+const cuts = new Map<string, { text: string; truncated: boolean }>();
+function remember<V>(table: Map<string, V>, key: string, value: V): void {
+  if (table.size >= MAX_MEMO) table.delete(table.keys().next().value!);
+  table.set(key, value);
 }
 
 /**
@@ -26,8 +39,12 @@ export function estimateTokens(text: string): number {
 export function truncateToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
   // Cheap exit: a token is at least one character, so a short text always fits.
   if (text.length <= maxTokens) return { text, truncated: false };
+  const key = `${maxTokens}\u0000${text}`;
+  const known = cuts.get(key);
+  if (known) return known;
   const tokens = gpt().encode(text);
-  if (tokens.length <= maxTokens) return { text, truncated: false };
-  const kept = gpt().decode(tokens.slice(0, maxTokens));
-  return { text: `${kept} […truncated ${tokens.length - maxTokens} tokens]`, truncated: true };
+  const cut = tokens.length <= maxTokens ? { text, truncated: false }
+    : { text: `${gpt().decode(tokens.slice(0, maxTokens))} […truncated ${tokens.length - maxTokens} tokens]`, truncated: true };
+  remember(cuts, key, cut);
+  return cut;
 }
