@@ -91,9 +91,12 @@ try {
   let soakOk = 0;
   // (The loopback server records every request it serves: it is cleared between chunks so that
   // only memalign's own memory is measured.)
+  const heap: number[] = [];
   for (let i = 0; i < soak; i += 2000) {
     soakOk += (await soakMa.judgeMany(records(200, Math.min(2000, soak - i)), { concurrency: top })).filter((r) => r.ok).length;
     server.reset();
+    global.gc?.();
+    heap.push(process.memoryUsage().heapUsed / 1e6);
   }
   const soakWall = performance.now() - soakStart;
   global.gc?.();
@@ -135,7 +138,7 @@ try {
     '| feedback N | embedder | LLM calls | embedding requests | rounds (from timestamps) | target rounds | wall ms | own ms |', '|---:|---|---:|---:|---:|---:|---:|---:|', ...alignRows,
     '', `### Judging throughput (memory: 200 examples; N = max(32, 16 × C) records; target ≥ 0.9 × C / L)`, '',
     '| embedder | C | records | verdicts ok | embedding requests | verdicts/s | ideal C/L | ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...judgeRows,
-    '', `Memory over a long run: ${soak} verdicts at C = ${top} with provider embeddings (${soakOk} ok) in ${(soakWall / 1000).toFixed(1)} s (${((soak / soakWall) * 1000).toFixed(1)} verdicts/s against an ideal of ${((top / L) * 1000).toFixed(1)}); resident memory ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after.`,
+    '', `Memory over a long run: ${soak} verdicts at C = ${top} with provider embeddings (${soakOk} ok) in ${(soakWall / 1000).toFixed(1)} s (${((soak / soakWall) * 1000).toFixed(1)} verdicts/s against an ideal of ${((top / L) * 1000).toFixed(1)}); resident memory ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after (the benchmark process also holds the loopback server and its memories); live heap after each 2 000 verdicts, after a full GC: ${heap.map((h) => h.toFixed(0)).join(', ')} MB.`,
     '', `### Sequential verdict (target: 2 request rounds with a provider embedder, 1 offline; own time ≤ 2 ms p50)`, '',
     '| embedder | episodes in memory | requests per verdict (median) | own time ms, p50 (wall − model and embedding calls as memalign sees them) | own time ms, p50 (wall − time a request was at the server: adds HTTP and the AI SDK) |', '|---|---:|---:|---:|---:|', ...seqRows,
   );

@@ -1,4 +1,4 @@
-import type { JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
+import type { Episode, JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
 import type { MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { EpisodeIndex } from '../recall/episode-index.ts';
@@ -37,9 +37,9 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
   const recalled = hits.flatMap((h, i) => {
     const episode = state.episodes.get(h.id);
     if (!episode) return [];
-    const rendered = renderExample(judge, episode, i + 1, exampleTokens);
+    const rendered = renderedExample(judge, episode, i + 1, exampleTokens);
     if (rendered.truncated) truncatedExamples.push(episode.id);
-    return [{ episode, score: h.score, text: rendered.text }];
+    return [{ episode, score: h.score, text: rendered.text, tokens: rendered.tokens }];
   });
   const guidelines = m.semantic ? rankedGuidelines(state) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
@@ -63,6 +63,20 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
       warnings,
     },
   };
+}
+
+// A recalled episode renders the same for the same judge, position and budget: rendered and
+// measured once (episodes are immutable objects within a version), not on every verdict.
+const renders = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<string, { text: string; truncated: boolean; tokens: number }>>>();
+function renderedExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number) {
+  let byEpisode = renders.get(judge);
+  if (!byEpisode) { byEpisode = new WeakMap(); renders.set(judge, byEpisode); }
+  let byKey = byEpisode.get(episode);
+  if (!byKey) { byKey = new Map(); byEpisode.set(episode, byKey); }
+  const key = `${index}:${maxTokens}`;
+  let r = byKey.get(key);
+  if (!r) { const out = renderExample(judge, episode, index, maxTokens); r = { ...out, tokens: estimateTokens(out.text) }; byKey.set(key, r); }
+  return r;
 }
 
 // Guidelines ranked once per memory version (each version has its own guidelines map), not per verdict.

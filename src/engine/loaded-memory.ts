@@ -29,6 +29,8 @@ export class LoadedMemory {
   private vectors = new Map<string, StoredVector>();
   /** Whether `vectors` holds the stored vectors (only what recalls needs them; reading memory does not). */
   private withVectors = false;
+  /** The state whose vectors were last found all in the embedder's space (by identity). */
+  private readyState: MemoryState | undefined;
   private built: EpisodeIndex | undefined;
   private readonly judge: string;
   private readonly store: MemoryStore;
@@ -77,6 +79,8 @@ export class LoadedMemory {
    */
   async ready(): Promise<MemoryState> {
     let state = await this.refresh();
+    // Checked already for this very state (verdict after verdict): nothing to scan again.
+    if (this.readyState === state && this.built) return state;
     if (!this.withVectors) {
       const { version, vectors } = await this.store.vectors(this.judge);
       this.withVectors = true;
@@ -86,6 +90,7 @@ export class LoadedMemory {
     const stale = [...state.episodes.values()].filter((e) => this.vectors.get(e.id)?.embedderId !== this.embedder.id);
     if (stale.length > 0) await this.reembed(stale);
     void this.index;
+    this.readyState = this.state;
     return this.state!;
   }
 
@@ -135,7 +140,10 @@ export class LoadedMemory {
         } else this.vectors.delete(op.episode.id);
       }
     }
+    const wasReady = this.readyState === this.state;
+    const inSpace = ops.every((op) => op.op !== 'episode.put' || (op.vector !== null && (op.embedderId ?? this.embedder.id) === this.embedder.id));
     this.state = applyToState(this.state, ops, version);
+    if (wasReady && inSpace) this.readyState = this.state;
     if (!this.built) return;
     if (removed.length > 0) this.built.remove(removed);
     if (added.length > 0) this.built.add(added);

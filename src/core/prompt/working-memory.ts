@@ -3,7 +3,7 @@ import type { Episode, Guideline } from '../types.ts';
 /** What the budget let into the prompt, and what it left out. */
 export interface Selection {
   guidelines: Guideline[];
-  episodes: { episode: Episode; score: number; text: string }[];
+  episodes: { episode: Episode; score: number; text: string; tokens?: number }[];
   droppedGuidelines: string[];
   droppedEpisodes: string[];
   /** Tokens the pinned guidelines take (they always go in). */
@@ -34,7 +34,7 @@ const measured = new WeakMap<Guideline, number>();
  */
 export function selectWorkingMemory(
   ranked: Guideline[],
-  recalled: { episode: Episode; score: number; text: string }[],
+  recalled: { episode: Episode; score: number; text: string; tokens?: number }[],
   options: { budget: number; tokens: (text: string) => number },
 ): Selection {
   const cost = (g: Guideline) => {
@@ -60,7 +60,7 @@ export function selectWorkingMemory(
   const episodes: Selection['episodes'] = [];
   const droppedEpisodes: string[] = [];
   for (const r of recalled) {
-    const c = options.tokens(r.text);
+    const c = r.tokens ?? options.tokens(r.text);
     if (droppedEpisodes.length === 0 && used + c <= options.budget) { used += c; episodes.push(r); }
     else droppedEpisodes.push(r.episode.id);
   }
