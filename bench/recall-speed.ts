@@ -50,7 +50,7 @@ try {
     const loads = opens.map((o) => o.ms);
     const rss = median(opens.map((o) => o.rssMb));
     const ma = await openMemalign({ judge, store: path, model: mockChatModel(), embedder });
-    const state = ma.memory.state!;
+    const state = await ma.memory.ready();
     const index = ma.memory.index!;
 
     // Warm up, then time each query end to end (before the LLM call).

@@ -78,6 +78,8 @@ export class LoadedMemory {
    * is not) and the recall index built: what judging and alignment need.
    */
   async ready(): Promise<MemoryState> {
+    // Nothing loaded yet: read memory and vectors in one pass over the store.
+    if (!this.state) this.withVectors = true;
     let state = await this.refresh();
     // Checked already for this very state (verdict after verdict): nothing to scan again.
     if (this.readyState === state && this.built) return state;
@@ -87,7 +89,8 @@ export class LoadedMemory {
       // Vectors of another version than the loaded state: load both again, together.
       if (version !== state.version) { this.state = undefined; state = await this.refresh(); } else { this.vectors = vectors; this.built = undefined; }
     }
-    const stale = [...state.episodes.values()].filter((e) => this.vectors.get(e.id)?.embedderId !== this.embedder.id);
+    const stale: Episode[] = [];
+    for (const e of state.episodes.values()) if (this.vectors.get(e.id)?.embedderId !== this.embedder.id) stale.push(e);
     if (stale.length > 0) await this.reembed(stale);
     void this.index;
     this.readyState = this.state;
@@ -99,10 +102,11 @@ export class LoadedMemory {
     if (!this.state) return undefined;
     if (!this.built) {
       // Labels come from the store's column: building the index must not parse every episode.
-      const inSpace = [...this.state.episodes.values()].flatMap((e) => {
+      const inSpace: IndexedEpisode[] = [];
+      for (const e of this.state.episodes.values()) {
         const v = this.vectors.get(e.id);
-        return v && v.embedderId === this.embedder.id ? [{ id: e.id, text: e.text, vector: v.vector, label: v.label }] : [];
-      });
+        if (v && v.embedderId === this.embedder.id) inSpace.push({ id: e.id, text: e.text, vector: v.vector, label: v.label });
+      }
       this.built = EpisodeIndex.build(inSpace, { dimension: this.embedder.dimension, embedderId: this.embedder.id });
     }
     return this.built;

@@ -67,10 +67,14 @@ class SqliteStore implements MemoryStore {
         const f = rowJson<Feedback>(this.location, 'feedback', r);
         state.feedback.set(f.id, f);
       }
-      for (const r of this.db.prepare('SELECT id, data, text FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      // With vectors: one pass over the episode rows (they are the bulk of the file).
+      const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
+      for (const r of this.db.prepare(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
         const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
         state.episodes.set(e.id, e);
+        reader?.add(r);
       }
+      if (reader) vectors = reader.vectors;
       for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
         const g = rowJson<Guideline>(this.location, 'guidelines', r);
         state.guidelines.set(g.id, g);
@@ -79,7 +83,6 @@ class SqliteStore implements MemoryStore {
         const g = rowJson<Guideline>(this.location, 'tombstones', r);
         state.tombstones.set(g.id, g);
       }
-      if (options.vectors !== false) vectors = this.readVectors(judge);
       return { state, vectors };
     } finally {
       this.db.exec('COMMIT');
@@ -96,23 +99,32 @@ class SqliteStore implements MemoryStore {
     }
   }
 
+  private readVectors(judge: string): Map<string, StoredVector> {
+    const reader = this.vectorReader(judge);
+    for (const r of this.db.prepare('SELECT id, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) reader.add(r);
+    return reader.vectors;
+  }
+
   // Vectors are copied into one contiguous array (views per episode): one allocation instead of
   // one small buffer per row, which matters for load time and garbage collection at 100k.
-  private readVectors(judge: string): Map<string, StoredVector> {
+  private vectorReader(judge: string): { vectors: Map<string, StoredVector>; add(r: Row): void } {
     const vectors = new Map<string, StoredVector>();
     const sizes = this.db.prepare('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
-    const all = new Float32Array((Number(sizes.n) * Number(sizes.bytes ?? 0)) / 4);
+    const maxBytes = Number(sizes.bytes ?? 0);
+    const all = new Float32Array((Number(sizes.n) * maxBytes) / 4);
     let at = 0;
-    for (const r of this.db.prepare('SELECT id, label, vector, embedder FROM episodes WHERE judge = ? AND vector IS NOT NULL').iterate(judge) as Iterable<Row>) {
-      const bytes = r.vector as Uint8Array;
-      if (!r.embedder) continue;
-      if (bytes.byteLength % 4 !== 0 || bytes.byteLength > Number(sizes.bytes)) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
-      const v = toFloat32(bytes);
-      all.set(v, at);
-      vectors.set(r.id as string, { id: r.id as string, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
-      at += v.length;
-    }
-    return vectors;
+    return {
+      vectors,
+      add: (r) => {
+        const bytes = r.vector as Uint8Array | null;
+        if (!bytes || !r.embedder) return;
+        if (bytes.byteLength % 4 !== 0 || bytes.byteLength > maxBytes) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
+        const v = toFloat32(bytes);
+        all.set(v, at);
+        vectors.set(r.id as string, { id: r.id as string, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
+        at += v.length;
+      },
+    };
   }
 
   async overview(judge: string): Promise<MemoryOverview> {
