@@ -52,16 +52,18 @@ function kindProblem(path: string, kind: OutputKind): string | undefined {
     } catch { /* not JSON */ }
     return 'is not a memory export';
   }
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const lines = text.split('\n');
+  const last = lines.findLastIndex((l) => l.trim() !== '');
   const bad = lines.findIndex((l, i) => {
+    if (l.trim() === '') return false;
     try {
       const v = JSON.parse(l) as { record?: unknown; result?: unknown };
       return !(v && typeof v === 'object' && v.record && v.result);
     } catch {
-      return i !== lines.length - 1; // the last line may have been cut by a crash
+      return i !== last; // the last line may have been cut by a crash
     }
   });
-  return bad === -1 ? undefined : `is not a verdicts file from "memalign judge" (line ${text.split('\n').indexOf(lines[bad]) + 1} is not a verdict line)`;
+  return bad === -1 ? undefined : `is not a verdicts file from "memalign judge" (line ${bad + 1} is not a verdict line)`;
 }
 
 // The real path of a file or of the file a path would create (symlinks and `..` resolved).

@@ -65,18 +65,20 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
   };
 }
 
-// A recalled episode renders the same for the same judge, position and budget: rendered and
-// measured once (episodes are immutable objects within a version), not on every verdict.
-const renders = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<string, { text: string; truncated: boolean; tokens: number }>>>();
+// A recalled episode renders the same for the same judge, position and budget, so its token count
+// is measured once (episodes are immutable objects within a version), not on every verdict. Only
+// the number is kept: rendering again is cheap, and texts kept per episode would grow with memory.
+const measuredExamples = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<string, number>>>();
 function renderedExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number) {
-  let byEpisode = renders.get(judge);
-  if (!byEpisode) { byEpisode = new WeakMap(); renders.set(judge, byEpisode); }
+  const out = renderExample(judge, episode, index, maxTokens);
+  let byEpisode = measuredExamples.get(judge);
+  if (!byEpisode) { byEpisode = new WeakMap(); measuredExamples.set(judge, byEpisode); }
   let byKey = byEpisode.get(episode);
   if (!byKey) { byKey = new Map(); byEpisode.set(episode, byKey); }
   const key = `${index}:${maxTokens}`;
-  let r = byKey.get(key);
-  if (!r) { const out = renderExample(judge, episode, index, maxTokens); r = { ...out, tokens: estimateTokens(out.text) }; byKey.set(key, r); }
-  return r;
+  let tokens = byKey.get(key);
+  if (tokens === undefined) { tokens = estimateTokens(out.text); byKey.set(key, tokens); }
+  return { ...out, tokens };
 }
 
 // Guidelines ranked once per memory version (each version has its own guidelines map), not per verdict.

@@ -41,7 +41,6 @@ export async function judgeRecords(
   const useRecall = m.episodic && m.k > 0 && m.recall === 'similar' && (ctx.memory.index?.size ?? 0) > 0;
   const batcher = useRecall && !ctx.embedder.local ? queryBatcher(ctx.embedder) : undefined;
   const vectors: (Promise<Float32Array | null> | undefined)[] = new Array(parsed.length);
-  const taken: boolean[] = new Array(parsed.length).fill(false);
   const vectorOf = (i: number): Promise<Float32Array | null> => {
     if (!useRecall) return Promise.resolve(null);
     if (!vectors[i]) {
@@ -51,13 +50,14 @@ export async function judgeRecords(
     return vectors[i];
   };
   // Each record asks for its own vector and those of the next 2 × concurrency records, so the
-  // embedding requests run ahead of the model calls.
+  // embedding requests run ahead of the model calls. Tasks start in input order and look only
+  // forward, so a vector let go after use is never asked for again.
   const lookahead = 2 * concurrency;
   const now = () => performance.now();
   const warned = new Set<string>();
   return mapLimit(parsed, concurrency, async (record, i) => {
     const started = now();
-    for (let j = i; j < Math.min(parsed.length, i + lookahead + 1); j++) if (!taken[j]) vectorOf(j);
+    for (let j = i; j < Math.min(parsed.length, i + lookahead + 1); j++) vectorOf(j);
     let vector: Float32Array | null;
     try {
       options.signal?.throwIfAborted();
@@ -67,7 +67,6 @@ export async function judgeRecords(
       options.onResult?.(result, i);
       return result;
     } finally {
-      taken[i] = true;
       vectors[i] = undefined;
     }
     const { state, index } = ctx.memory.snapshot();

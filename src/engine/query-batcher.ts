@@ -10,19 +10,17 @@ import { DEFAULT_EMBED_BATCH } from '../embed/embedder.ts';
  * @example
  * const batcher = queryBatcher(embedder); const [a, b] = await Promise.all([batcher.embed('q1'), batcher.embed('q2')]); // one request
  */
-export function queryBatcher(embedder: Embedder, options: { maxInFlight?: number } = {}): { embed(text: string): Promise<Float32Array>; readonly requests: number } {
+export function queryBatcher(embedder: Embedder, options: { maxInFlight?: number } = {}): { embed(text: string): Promise<Float32Array> } {
   const maxBatch = Math.max(1, embedder.maxBatch ?? DEFAULT_EMBED_BATCH);
   const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   const queue: { text: string; resolve: (v: Float32Array) => void; reject: (e: unknown) => void }[] = [];
   let inFlight = 0;
   let scheduled = false;
-  let requests = 0;
   const flush = () => {
     scheduled = false;
     while (queue.length > 0 && inFlight < maxInFlight) {
       const batch = queue.splice(0, maxBatch);
       inFlight += 1;
-      requests += 1;
       embedder.embed(batch.map((b) => b.text)).then(
         (vectors) => batch.forEach((b, i) => b.resolve(vectors[i])),
         (error: unknown) => batch.forEach((b) => b.reject(error)),
@@ -36,7 +34,6 @@ export function queryBatcher(embedder: Embedder, options: { maxInFlight?: number
     queueMicrotask(flush);
   };
   return {
-    get requests() { return requests; },
     embed(text) {
       return new Promise<Float32Array>((resolve, reject) => {
         queue.push({ text, resolve, reject });

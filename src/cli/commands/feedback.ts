@@ -64,8 +64,8 @@ export async function feedbackAdd(ctx: CliContext, judgeRef: string, o: { record
 export async function feedbackList(ctx: CliContext, judgeRef: string): Promise<void> {
   const { judge } = await ctx.judge(judgeRef);
   const queue = ctx.pending(judge.name);
-  // Only reads: a mistyped --store is an error, not an empty list.
-  if (ctx.flags.store && !existsSync(ctx.storePath) && !existsSync(queue.path)) ctx.readOnlyStore();
+  // Only reads: with nothing pending, a mistyped --store is an error (readOnlyStore says so), not an empty list.
+  if (!existsSync(queue.path)) ctx.readOnlyStore();
   const pending = (await queue.read()).map((p) => p.feedback);
   ctx.print(pending, () => (pending.length === 0 ? `No pending feedback for "${judge.name}".` : pending.map((f) => `${f.id}  record ${f.record.id}  value=${f.value === undefined ? '-' : JSON.stringify(f.value)}  ${f.rationale ?? ''}`).join('\n')));
 }

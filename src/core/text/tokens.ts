@@ -21,10 +21,13 @@ export function estimateTokens(text: string): number {
 }
 
 // Small bounded memo tables (least recently inserted goes first); pure functions of their keys.
+// Only texts up to MEMO_CHARS are kept, so judging huge records never fills memory with them.
 const MAX_MEMO = 20_000;
+const MEMO_CHARS = 16_384;
 const counts = new Map<string, number>();
 const cuts = new Map<string, { text: string; truncated: boolean }>();
 function remember<V>(table: Map<string, V>, key: string, value: V): void {
+  if (key.length > MEMO_CHARS) return;
   if (table.size >= MAX_MEMO) table.delete(table.keys().next().value!);
   table.set(key, value);
 }
