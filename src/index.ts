@@ -23,6 +23,9 @@ export { fileCheckpoint, type AlignCheckpoint } from './engine/checkpoint.ts';
 
 export type { MemoryStore, MemoryOverview, StoredMemory, StoredVector } from './store/memory-store.ts';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
+export { openStore, type OpenStoreOptions } from './store/open-store.ts';
+export { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.ts';
+export { isPostgresUrl } from './store/postgres/connection.ts';
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
 export { aiSdkChatModel } from './model/ai-sdk-model.ts';

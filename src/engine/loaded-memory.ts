@@ -63,7 +63,17 @@ export class LoadedMemory {
    * for it, and never re-embeds.
    */
   async refresh(): Promise<MemoryState> {
-    if (this.state && (await this.storedVersion()) === this.state.version) return this.state;
+    if (this.state) {
+      const stored = await this.storedVersion();
+      if (stored === this.state.version) return this.state;
+      if (stored > this.state.version) {
+        // Another writer moved on: read only what changed since the loaded version.
+        const since = this.state.version;
+        const { version, ops } = await this.store.changes(this.judge, since);
+        if (this.state.version < version) this.applyCommitted(ops, version);
+        return this.state;
+      }
+    }
     const { state, vectors } = await this.store.load(this.judge, { vectors: this.withVectors });
     // A commit of this instance may have landed while the load ran: never step back to an older version.
     if (this.state && this.state.version > state.version) return this.state;
@@ -139,9 +149,12 @@ export class LoadedMemory {
       if (op.op === 'episode.put') {
         if (op.vector) {
           const label = labelOf(op.episode);
-          this.vectors.set(op.episode.id, { id: op.episode.id, vector: op.vector, embedderId: op.embedderId ?? this.embedder.id, label });
-          added.push({ id: op.episode.id, text: op.episode.text, vector: op.vector, label });
-        } else this.vectors.delete(op.episode.id);
+          const embedderId = op.embedderId ?? this.embedder.id;
+          this.vectors.set(op.episode.id, { id: op.episode.id, vector: op.vector, embedderId, label });
+          // Another writer's vector from another space stays out of the index until re-embedded.
+          if (embedderId === this.embedder.id) added.push({ id: op.episode.id, text: op.episode.text, vector: op.vector, label });
+          else removed.push(op.episode.id);
+        } else { this.vectors.delete(op.episode.id); removed.push(op.episode.id); }
       }
     }
     const wasReady = this.readyState === this.state;

@@ -11,7 +11,7 @@ import { planAlign, planForget, isEmptyPlan } from '../core/align/plan.ts';
 import { planRedistil } from '../core/align/redistil-plan.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { contentHash } from '../core/text/hash.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStore } from '../store/open-store.ts';
 import { hashedEmbedder } from '../embed/hashed-embedder.ts';
 import { cachedEmbedder } from '../embed/cached-embedder.ts';
 import { limitedEmbedder } from '../embed/limited-embedder.ts';
@@ -30,7 +30,7 @@ import { onProviderWarning } from '../model/provider-warnings.ts';
 export interface MemalignOptions {
   /** The judge, as plain data or a definition (always validated). */
   judge: JudgeDefinition | unknown;
-  /** A store or an SQLite file path; default `.memalign/memory.db`. */
+  /** A store, a `postgres://` URL or an SQLite file path; default `.memalign/memory.db`. */
   store?: MemoryStore | string;
   /** With a file path: create the store when it does not exist (default true). False for read-only use: a missing file is a `not_found` error. */
   createStore?: boolean;
@@ -79,7 +79,7 @@ export interface AlignOptions {
 export async function openMemalign(options: MemalignOptions): Promise<Memalign> {
   // Always validated: a definition that merely looks parsed may carry anything.
   const judge = parseJudge(options.judge);
-  const store = typeof options.store === 'object' ? options.store : openSqliteStore(options.store ?? '.memalign/memory.db', { create: options.createStore });
+  const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? '.memalign/memory.db', { create: options.createStore });
   const ma = new Memalign(judge, store, options, typeof options.store !== 'object');
   try {
     ma.checkModels();

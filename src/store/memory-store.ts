@@ -35,6 +35,11 @@ export interface MemoryStore {
    * changed the memory): reload and retry.
    */
   commit(judge: string, expectedVersion: number, ops: MemoryOperation[], cause: string): Promise<number>;
+  /**
+   * What changed since `sinceVersion`, as operations that bring a memory loaded at that version to
+   * the current one (read from the log, in one transaction): a reload of only what changed.
+   */
+  changes(judge: string, sinceVersion: number): Promise<{ version: number; ops: MemoryOperation[] }>;
   /** Replaces derived vectors (after an embedder change); not a memory change, so no new version. */
   putVectors(judge: string, vectors: StoredVector[]): Promise<void>;
   log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;

@@ -153,7 +153,7 @@ test('a corrupt store row is a store error naming the table and row, not a crash
   for (const args of [['memory', 'list', 'cat.yaml'], ['memory', 'episodes', 'cat.yaml']]) {
     const r = await run(['--store', 'corrupt.db', ...args]);
     assert.equal(r.code, EXIT.store, r.err);
-    assert.match(r.err, new RegExp(`corrupt\\.db is corrupt: row "${row.id}" of table guidelines cannot be read .*Restore the file from a backup or re-import a memory export`));
+    assert.match(r.err, new RegExp(`corrupt\\.db is corrupt: row "${row.id}" of table guidelines cannot be read .*Restore it from a backup or re-import a memory export`));
     assert.doesNotMatch(r.err, /\n\s+at /);
   }
   for (const f of ['corrupt.db', 'corrupt.db-wal', 'corrupt.db-shm']) rmSync(join(dir, f), { force: true });

@@ -1,11 +1,13 @@
 import { DatabaseSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Episode, Feedback, Guideline } from '../../core/types.ts';
+import type { Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { NotFoundError, StoreError } from '../../core/errors.ts';
 import type { MemoryOverview, MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
+import { corruptRow, lazyEpisode, rowJson } from '../stored-rows.ts';
+import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -233,6 +235,37 @@ class SqliteStore implements MemoryStore {
     }
   }
 
+  async changes(judge: string, sinceVersion: number): Promise<{ version: number; ops: MemoryOperation[] }> {
+    this.db.exec('BEGIN');
+    try {
+      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const entries = this.db.prepare('SELECT DISTINCT op, target FROM log WHERE judge = ? AND version > ?').all(judge, sinceVersion) as { op: string; target: string }[];
+      const targets = changedTargets(entries);
+      const rows: ChangedRows = { feedback: new Map(), episodes: new Map(), guidelines: new Map(), tombstones: new Map() };
+      const one = (table: string, columns: string, id: string) => this.db.prepare(`SELECT ${columns} FROM ${table} WHERE judge = ? AND id = ?`).get(judge, id) as Row | undefined;
+      for (const id of targets.feedback) {
+        const r = one('feedback', 'id, data', id);
+        if (r) rows.feedback.set(id, { op: 'feedback.put', feedback: rowJson<Feedback>(this.location, 'feedback', r) });
+      }
+      for (const id of targets.episodes) {
+        const r = one('episodes', 'id, data, text, vector, embedder', id);
+        if (!r) continue;
+        const bytes = r.vector as Uint8Array | null;
+        if (bytes && bytes.byteLength % 4 !== 0) throw corruptRow(this.location, 'episodes', id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
+        rows.episodes.set(id, { op: 'episode.put', episode: lazyEpisode(id, r.text as string, r.data as string, this.location), vector: bytes ? toFloat32(bytes) : null, embedderId: (r.embedder as string | null) ?? null });
+      }
+      for (const id of targets.guidelines) {
+        const g = one('guidelines', 'id, data', id);
+        if (g) rows.guidelines.set(id, { op: 'guideline.add', guideline: rowJson<Guideline>(this.location, 'guidelines', g) });
+        const t = one('tombstones', 'id, data', id);
+        if (t) rows.tombstones.set(id, { op: 'tombstone.add', guideline: rowJson<Guideline>(this.location, 'tombstones', t) });
+      }
+      return { version: row ? Number(row.version) : 0, ops: changeOperations(targets, rows) };
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
   async putVectors(judge: string, vectors: StoredVector[]): Promise<void> {
     const update = this.db.prepare('UPDATE episodes SET vector = ?, embedder = ? WHERE judge = ? AND id = ?');
     this.db.exec('BEGIN IMMEDIATE');
@@ -276,51 +309,6 @@ class SqliteStore implements MemoryStore {
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
   }
-}
-
-/**
- * An episode whose stored JSON is parsed on first use of any field but `id` and `text`: loading a
- * large memory only needs those two (plus vectors) to build the recall index, and a judged record
- * touches just the k episodes it recalls. Getters live on the prototype (cheap to create);
- * `toJSON` keeps serialisation identical to a plain episode.
- */
-class StoredEpisode {
-  readonly id: string;
-  readonly text: string;
-  #data: string;
-  #parsed?: Omit<Episode, 'text'>;
-  #location: string;
-  constructor(id: string, text: string, data: string, location: string) { this.id = id; this.text = text; this.#data = data; this.#location = location; }
-  get #fields(): Omit<Episode, 'text'> { return (this.#parsed ??= rowJson<Omit<Episode, 'text'>>(this.#location, 'episodes', { id: this.id, data: this.#data })); }
-  get record() { return this.#fields.record; }
-  get value() { return this.#fields.value; }
-  get rationale() { return this.#fields.rationale; }
-  get feedbackIds() { return this.#fields.feedbackIds; }
-  get hash() { return this.#fields.hash; }
-  get createdVersion() { return this.#fields.createdVersion; }
-  get judgeVerdict() { return this.#fields.judgeVerdict; }
-  get disagreed() { return this.#fields.disagreed; }
-  get distilled() { return this.#fields.distilled; }
-  toJSON(): Episode { return { ...this.#fields, text: this.text }; }
-}
-
-function lazyEpisode(id: string, text: string, data: string, location: string): Episode {
-  return new StoredEpisode(id, text, data, location);
-}
-
-// A row whose JSON cannot be read is named, with what to do about it, instead of crashing.
-function rowJson<T>(location: string, table: string, row: Row): T {
-  try {
-    const value = JSON.parse(row.data as string) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as T;
-  } catch (error) {
-    throw corruptRow(location, table, row.id, (error as Error).message);
-  }
-}
-
-function corruptRow(location: string, table: string, id: unknown, why: string): StoreError {
-  return new StoreError(`The memory store ${location} is corrupt: row "${String(id)}" of table ${table} cannot be read (${why}). Restore the file from a backup or re-import a memory export ("memalign memory import"); nothing was changed.`);
 }
 
 function toBytes(v: Float32Array): Uint8Array {
