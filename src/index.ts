@@ -25,7 +25,7 @@ export type { MemoryStore, MemoryOverview, StoredMemory, StoredVector } from './
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export { openStore, type OpenStoreOptions } from './store/open-store.ts';
 export { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.ts';
-export { isPostgresUrl } from './store/postgres/connection.ts';
+export { isPostgresUrl, redactUrl } from './store/postgres/connection.ts';
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
 export { aiSdkChatModel } from './model/ai-sdk-model.ts';
@@ -53,3 +53,7 @@ export { llamaCppEmbedder } from './local/llama-cpp-embedder.ts';
 export { localModelSupport } from './local/llama-runtime.ts';
 export { readGgufMetadata } from './local/gguf-header.ts';
 export { recordingModel, replayModel, requestKey, recordingFetch, replayFetch } from './model/cassette.ts';
+
+export { createBatch, getBatch, batchStatus, listBatches, cancelBatch, retryBatch, batchResults, deleteBatch, type BatchInfo, type BatchStatus, type BatchResultLine, type CreateBatchOptions } from './batch/batches.ts';
+export { startJobEngine, JUDGE_QUEUE, type JobTimings } from './batch/job-engine.ts';
+export { runWorker, type WorkerOptions, type WorkerEvent, type WorkerReport } from './batch/worker.ts';

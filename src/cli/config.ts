@@ -1,3 +1,4 @@
+import { isPostgresUrl } from '../index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -44,7 +45,7 @@ export function readConfig(explicit: string | undefined, cwd: string): CliConfig
   if (issues.length > 0) throw new ValidationError(`configuration ${file}`, issues);
   const base = dirname(file);
   const judges = Object.fromEntries(Object.entries((c.judges ?? {}) as Record<string, string>).map(([k, v]) => [k, resolve(base, v)]));
-  return { file, store: c.store ? resolve(base, c.store as string) : undefined, model: c.model as string | undefined, distillModel: c.distillModel as string | undefined, embedder: c.embedder as string | undefined, embedderBatch: c.embedderBatch as number | undefined, judges };
+  return { file, store: c.store ? (isPostgresUrl(c.store as string) ? c.store as string : resolve(base, c.store as string)) : undefined, model: c.model as string | undefined, distillModel: c.distillModel as string | undefined, embedder: c.embedder as string | undefined, embedderBatch: c.embedderBatch as number | undefined, judges };
 }
 
 /**

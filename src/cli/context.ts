@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { openMemalign, resolveEmbedder, ConfigError, NotFoundError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
+import { openMemalign, resolveEmbedder, isPostgresUrl, ConfigError, NotFoundError, ValidationError, type Memalign, type JudgeDefinition, type Feedback, type MemalignEvent } from '../index.ts';
 import { readConfig, findJudge, type CliConfig } from './config.ts';
 import { detectModel } from './detect-model.ts';
 import { DEFAULT_LOCAL_MODEL_URL, downloadModel, modelCacheDir } from './local-model.ts';
@@ -40,9 +40,24 @@ export class CliContext {
     this.config = readConfig(flags.config, io.cwd);
   }
 
-  /** The SQLite file: --store, then the config, then `.memalign/memory.db`. */
+  /**
+   * The store: --store, then the config's `store:`, then MEMALIGN_STORE, then `.memalign/memory.db`.
+   * An SQLite file path (resolved) or a `postgres://` URL (as given).
+   */
   get storePath(): string {
-    return this.flags.store ? resolve(this.io.cwd, this.flags.store) : this.config.store ?? join(this.io.cwd, '.memalign', 'memory.db');
+    const given = this.flags.store ?? this.config.store ?? this.io.env.MEMALIGN_STORE;
+    if (given === undefined || given === '') return join(this.io.cwd, '.memalign', 'memory.db');
+    return isPostgresUrl(given) ? given : resolve(this.io.cwd, given);
+  }
+
+  /** Whether the store is a PostgreSQL database (shared), not an SQLite file. */
+  get sharedStore(): boolean {
+    return isPostgresUrl(this.storePath);
+  }
+
+  /** The folder memalign keeps local state in (pending feedback, checkpoints): beside an SQLite file, else `.memalign`. */
+  get stateDir(): string {
+    return this.sharedStore ? join(this.config.file ? dirname(this.config.file) : this.io.cwd, '.memalign') : dirname(this.storePath);
   }
 
   async judge(ref: string): Promise<{ judge: JudgeDefinition; file: string }> {
@@ -76,7 +91,7 @@ export class CliContext {
    * memory (nothing aligned yet); a missing --store is an error (probably a typo).
    */
   readOnlyStore(): string {
-    if (existsSync(this.storePath)) return this.storePath;
+    if (this.sharedStore || existsSync(this.storePath)) return this.storePath;
     if (this.flags.store) throw new NotFoundError(`There is no memory store at ${this.storePath}: check --store (nothing was created).`);
     return ':memory:';
   }
@@ -125,17 +140,17 @@ export class CliContext {
 
   /** Folders memalign keeps its own state in (pending feedback, checkpoints): outputs never go there. */
   stateDirs(): string[] {
-    return [join(dirname(this.storePath), 'pending'), join(dirname(this.storePath), 'checkpoints')];
+    return [join(this.stateDir, 'pending'), join(this.stateDir, 'checkpoints')];
   }
 
   /** Where a failed align keeps the model answers it paid for (beside the store). */
   checkpointPath(judge: string): string {
-    return join(dirname(this.storePath), 'checkpoints', `${judge}.jsonl`);
+    return join(this.stateDir, 'checkpoints', `${judge}.jsonl`);
   }
 
   /** The judge's pending feedback: `.memalign/pending/<judge>.jsonl` beside the store, changed under a lock. */
   pending(judge: string): PendingQueue {
-    return new PendingQueue(join(dirname(this.storePath), 'pending', `${judge}.jsonl`), this.lockTimings);
+    return new PendingQueue(join(this.stateDir, 'pending', `${judge}.jsonl`), this.lockTimings);
   }
 }
 

@@ -39,7 +39,7 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('memalign')
     .description('Build LLM judges aligned with your experts from a few natural-language feedback examples.')
-    .option('--store <path>', 'SQLite memory file (default: .memalign/memory.db, or "store" in memalign.config.yaml)')
+    .option('--store <path|url>', 'memory store: an SQLite file or a postgres:// URL (default: "store" in memalign.config.yaml, then MEMALIGN_STORE, then .memalign/memory.db)')
     .option('--model <model>', 'model, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, google:gemini-2.5-flash, ollama:qwen3:8b, http://host:port/v1#model')
     .option('--config <file>', 'project config (default: ./memalign.config.yaml)')
     .option('--json', 'machine-readable output on stdout')

@@ -8,3 +8,4 @@ export { startLoopbackServer, type LoopbackServer, type LoopbackOptions, type Fa
 export { instanceOfSchema } from './schema-instance.ts';
 export { writeTinyGguf, type TinyGgufOptions } from './tiny-gguf.ts';
 export { mockEmbedder, type MockEmbedder } from './mock-embedder.ts';
+export { startPostgres, postgresBinaries, type ThrowawayPostgres, type ThrowawayPostgresOptions } from './throwaway-postgres.ts';

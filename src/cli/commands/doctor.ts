@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { PROVIDER_KEYS, resolveModel, localModelSupport } from '../../index.ts';
+import { PROVIDER_KEYS, resolveModel, localModelSupport, redactUrl } from '../../index.ts';
 import type { CliContext } from '../context.ts';
 import { detectModel, ollamaModels, cachedModels } from '../detect-model.ts';
 import { modelCacheDir } from '../local-model.ts';
@@ -41,7 +41,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     { name: 'node:sqlite', ok: sqlite, detail: sqlite ? 'available' : 'missing: upgrade Node' },
     { name: 'config', ok: true, detail: ctx.config.file ?? 'none (memalign init writes memalign.config.yaml)' },
     { name: 'judges', ok: true, detail: Object.keys(ctx.config.judges ?? {}).join(', ') || 'none listed' },
-    { name: 'store', ok: true, detail: `${ctx.storePath}${existsSync(ctx.storePath) ? '' : ' (created by the first align)'}` },
+    { name: 'store', ok: true, detail: ctx.sharedStore ? redactUrl(ctx.storePath) : `${ctx.storePath}${existsSync(ctx.storePath) ? '' : ' (created by the first align)'}` },
     { name: 'providers', ok: true, detail: `${configured.length ? `configured: ${configured.map((p) => `${p.provider} (${p.variable})`).join(', ')}` : 'none configured'}; not set: ${PROVIDER_KEYS.filter((p) => !env[p.variable]).map((p) => p.variable).join(', ') || '-'}` },
     { name: 'ollama', ok: true, detail: ollama.length ? `answers on localhost: ${ollama.join(', ')}` : 'no server on localhost' },
     { name: 'local models', ok: true, detail: local.detail },

@@ -1,0 +1,222 @@
+import { hostname } from 'node:os';
+import type { Job, JobWithMetadata, PgBoss } from 'pg-boss';
+import type { JudgedRecord, JudgeResult } from '../core/types.ts';
+import type { Embedder } from '../embed/embedder.ts';
+import type { ChatModel } from '../model/chat-model.ts';
+import { openMemalign, type Memalign } from '../engine/memalign.ts';
+import { openPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.ts';
+import { checkSchemaName } from '../store/postgres/schema.ts';
+import { getBatch, type BatchInfo } from './batches.ts';
+import { DEFAULT_TIMINGS, JUDGE_QUEUE, inTransaction, startJobEngine, type JobTimings } from './job-engine.ts';
+
+/** What a worker reports while it runs. */
+export type WorkerEvent =
+  | { type: 'verdict'; batch: string; seq: number; ok: boolean; ms: number }
+  /** A retryable failure handed back to the job engine, to be retried (with backoff) by any worker. */
+  | { type: 'retry'; batch: string; seq: number; attempt: number; error: string }
+  /** Verdicts written with their jobs' completion; `stale`: attempts that lost their job to another worker meanwhile (not written). */
+  | { type: 'flush'; written: number; stale: number }
+  | { type: 'idle' };
+
+/** Options of `runWorker`. */
+export interface WorkerOptions {
+  store: PostgresStore;
+  /** Records judged at once by this worker (default 8). */
+  concurrency?: number;
+  /** Model calls in flight per model across all workers together (the job engine enforces it); default unlimited. */
+  modelConcurrency?: number;
+  /** Name in results and status (default host:pid). */
+  name?: string;
+  signal?: AbortSignal;
+  /** Stop after the queue stayed empty this long, in ms (default: run until `signal`). */
+  exitWhenIdleMs?: number;
+  /** The judging model instead of each batch's model string (tests; a local override). */
+  model?: ChatModel;
+  embedder?: Embedder;
+  env?: Record<string, string | undefined>;
+  timings?: Partial<JobTimings>;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/** What a worker did. */
+export interface WorkerReport { name: string; verdicts: number; failures: number; retries: number; stale: number }
+
+interface Done { job: JobWithMetadata<JobData>; result: JudgeResult; version: number }
+interface JobData { batch: string; seq: number }
+
+/**
+ * Processes batch jobs until stopped: fetches as many jobs as it has free slots, judges each
+ * record with its batch's judge and model (at the batch's pinned memory, or the current one), and
+ * writes each verdict in the same transaction that completes its job, fenced to the attempt it
+ * holds, so a verdict is written exactly once even when a job was given to another worker.
+ * Retryable failures go back to the job engine (retried with backoff, by any worker); permanent
+ * ones, or the last attempt's, are kept as the record's result with their error.
+ *
+ * @example
+ * const controller = new AbortController();
+ * await runWorker({ store, concurrency: 16, signal: controller.signal });
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
+  const { store } = options;
+  const concurrency = options.concurrency ?? 8;
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const timings = { ...DEFAULT_TIMINGS, ...options.timings };
+  const boss = await startJobEngine(store, { timings });
+  const s = checkSchemaName(store.schema);
+  const emit = options.onEvent ?? (() => {});
+  const report: WorkerReport = { name, verdicts: 0, failures: 0, retries: 0, stale: 0 };
+  const batches = new Map<string, { info: BatchInfo; checked: number }>();
+  const judges = new Map<string, Promise<Memalign>>();
+  const snapshots: PostgresStore[] = [];
+  const inflight = new Map<string, JobWithMetadata<JobData>>();
+  let pending: Done[] = [];
+  let wake: (() => void) | undefined;
+  const wakeUp = () => { wake?.(); wake = undefined; };
+  const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
+  options.signal?.addEventListener('abort', wakeUp);
+
+  const batchOf = async (id: string): Promise<BatchInfo> => {
+    const known = batches.get(id);
+    // The status is re-read at most once a second (a cancel takes effect within that).
+    if (known && Date.now() - known.checked < 1000) return known.info;
+    const info = await getBatch(store, id);
+    batches.set(id, { info, checked: Date.now() });
+    return info;
+  };
+  const judgeFor = (batch: BatchInfo): Promise<Memalign> => {
+    let ma = judges.get(batch.id);
+    if (!ma) {
+      ma = (async () => {
+        let memory: PostgresStore = store;
+        if (batch.snapshot) {
+          const url = (store.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+          memory = await openPostgresStore(url, { schema: batch.snapshot, readOnly: true, listen: false, poolSize: 2 });
+          snapshots.push(memory);
+        }
+        return openMemalign({ judge: batch.definition, store: memory, model: options.model ?? batch.model, embedder: options.embedder, env: options.env });
+      })();
+      judges.set(batch.id, ma);
+      ma.catch(() => judges.delete(batch.id));
+    }
+    return ma;
+  };
+
+  // Verdicts and completions, together: the jobs this worker still holds (attempt-fenced) are
+  // completed, and only their verdicts written; ON CONFLICT guards the exactly-once even so.
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const done = pending;
+    pending = [];
+    const client = await store.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const res = await boss.complete(JUDGE_QUEUE, done.map((d) => ({ id: d.job.id, retryCount: d.job.retryCount })), null, { db: inTransaction(client) }) as { settled?: string[] };
+      const settled = new Set(res.settled ?? []);
+      const kept = done.filter((d) => settled.has(d.job.id));
+      const at = new Date().toISOString();
+      if (kept.length > 0) {
+        await client.query(`INSERT INTO ${s}.batch_results (batch, seq, ok, result, memory_version, worker, at)
+          SELECT batch, seq, ok, result, v, $1, $2 FROM unnest($3::text[], $4::int[], $5::bool[], $6::text[], $7::int[]) AS u(batch, seq, ok, result, v) ON CONFLICT DO NOTHING`,
+        [name, at, kept.map((d) => d.job.data.batch), kept.map((d) => d.job.data.seq), kept.map((d) => d.result.ok), kept.map((d) => JSON.stringify(d.result)), kept.map((d) => d.version)]);
+      }
+      await client.query('COMMIT');
+      for (const d of kept) { if (d.result.ok) report.verdicts += 1; else report.failures += 1; }
+      report.stale += done.length - kept.length;
+      emit({ type: 'flush', written: kept.length, stale: done.length - kept.length });
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      // Not written, not completed: the jobs run again after their heartbeat lapses.
+      emit({ type: 'flush', written: 0, stale: done.length });
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  const run = async (job: JobWithMetadata<JobData>, record: JudgedRecord | undefined) => {
+    const started = performance.now();
+    try {
+      const batch = await batchOf(job.data.batch);
+      if (batch.status === 'cancelled' || !record) {
+        await boss.complete(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount });
+        return;
+      }
+      const ma = await judgeFor(batch);
+      const result = await ma.judge(record);
+      const lastAttempt = job.retryCount >= job.retryLimit;
+      if (!result.ok && result.error.retryable && !lastAttempt) {
+        report.retries += 1;
+        emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: result.error.message });
+        await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: result.error });
+        return;
+      }
+      pending.push({ job, result, version: result.ok ? result.provenance.memoryVersion : ma.version });
+      emit({ type: 'verdict', batch: job.data.batch, seq: job.data.seq, ok: result.ok, ms: performance.now() - started });
+    } catch (error) {
+      // Could not even try (batch unreadable, model unresolvable): back to the engine, retried later.
+      report.retries += 1;
+      emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: (error as Error).message });
+      await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: { message: (error as Error).message } }).catch(() => {});
+    } finally {
+      inflight.delete(job.id);
+      wakeUp();
+    }
+  };
+
+  const recordsOf = async (jobs: Job<JobData>[]): Promise<Map<string, JudgedRecord>> => {
+    const rows = (await store.pool.query(`SELECT i.batch, i.seq, i.record FROM ${s}.batch_items i JOIN unnest($1::text[], $2::int[]) AS u(batch, seq) ON i.batch = u.batch AND i.seq = u.seq`,
+      [jobs.map((j) => j.data.batch), jobs.map((j) => j.data.seq)])).rows as { batch: string; seq: number; record: string }[];
+    return new Map(rows.map((r) => [`${r.batch}/${r.seq}`, JSON.parse(r.record) as JudgedRecord]));
+  };
+
+  // Heartbeats for the jobs held, so a live worker keeps them and a dead one loses them.
+  const beat = setInterval(() => {
+    const held = [...inflight.values()].map((j) => ({ id: j.id, retryCount: j.retryCount }));
+    if (held.length > 0) boss.touch(JUDGE_QUEUE, held).catch(() => {});
+  }, Math.max(1000, (timings.heartbeatSeconds * 1000) / 3));
+  const flusher = setInterval(() => { flush().catch(() => {}); }, 25);
+
+  const running = new Set<Promise<void>>();
+  let idleSince = Date.now();
+  let firstFreeAt = 0;
+  // Fetch when a tenth of the slots are free, or 50 ms after the first one freed: few fetches,
+  // slots rarely idle.
+  const refill = Math.max(1, Math.ceil(concurrency / 10));
+  try {
+    while (!options.signal?.aborted) {
+      const free = concurrency - inflight.size;
+      if (free === 0) { firstFreeAt = 0; await sleep(1000); continue; }
+      if (firstFreeAt === 0) firstFreeAt = Date.now();
+      if (free < refill && inflight.size > 0 && Date.now() - firstFreeAt < 50) { await sleep(50 - (Date.now() - firstFreeAt)); continue; }
+      const jobs = await boss.fetch<JobData>(JUDGE_QUEUE, { batchSize: free, includeMetadata: true, ...(options.modelConcurrency ? { groupConcurrency: options.modelConcurrency } : {}) });
+      firstFreeAt = 0;
+      if (jobs.length === 0) {
+        if (inflight.size === 0 && pending.length === 0) {
+          if (options.exitWhenIdleMs !== undefined && Date.now() - idleSince >= options.exitWhenIdleMs) break;
+          emit({ type: 'idle' });
+        }
+        await sleep(inflight.size > 0 ? 50 : 250);
+        continue;
+      }
+      idleSince = Date.now();
+      for (const job of jobs) inflight.set(job.id, job);
+      const records = await recordsOf(jobs);
+      for (const job of jobs) {
+        const p = run(job, records.get(`${job.data.batch}/${job.data.seq}`));
+        running.add(p);
+        void p.finally(() => running.delete(p));
+      }
+      idleSince = Date.now();
+    }
+  } finally {
+    // Stopping: finish what is held (its verdicts are paid for), write them, then let go.
+    await Promise.allSettled([...running]);
+    clearInterval(flusher);
+    clearInterval(beat);
+    await flush().catch(() => {});
+    for (const ma of judges.values()) await ma.then((m) => m.close(), () => {});
+    for (const snap of snapshots) await snap.close();
+    await boss.stop({ graceful: false, close: true }).catch(() => {});
+  }
+  return report;
+}
