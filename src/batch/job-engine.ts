@@ -37,7 +37,7 @@ export async function startJobEngine(store: PostgresStore, options: { timings?: 
   const connectionString = (store.pool as unknown as { options: { connectionString: string } }).options.connectionString;
   const boss = new PgBossClass({
     connectionString, schema: `${store.schema}_jobs`, max: options.poolSize ?? 4, application_name: 'memalign-jobs',
-    supervise: options.supervise ?? true, superviseIntervalSeconds: timings.superviseSeconds, schedule: false,
+    supervise: options.supervise ?? true, superviseIntervalSeconds: timings.superviseSeconds, monitorIntervalSeconds: timings.superviseSeconds, schedule: false,
   });
   boss.on('error', () => { /* connection blips are retried by pg-boss itself */ });
   try {

@@ -31,7 +31,7 @@ export interface WorkerOptions {
   /** Stop after the queue stayed empty this long, in ms (default: run until `signal`). */
   exitWhenIdleMs?: number;
   /** The judging model instead of each batch's model string (tests; a local override). */
-  model?: ChatModel;
+  model?: ChatModel | string;
   embedder?: Embedder;
   env?: Record<string, string | undefined>;
   timings?: Partial<JobTimings>;

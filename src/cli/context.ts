@@ -41,11 +41,11 @@ export class CliContext {
   }
 
   /**
-   * The store: --store, then the config's `store:`, then MEMALIGN_STORE, then `.memalign/memory.db`.
+   * The store: --store, then MEMALIGN_STORE, then the config's `store:`, then `.memalign/memory.db`.
    * An SQLite file path (resolved) or a `postgres://` URL (as given).
    */
   get storePath(): string {
-    const given = this.flags.store ?? this.config.store ?? this.io.env.MEMALIGN_STORE;
+    const given = this.flags.store ?? (this.io.env.MEMALIGN_STORE || undefined) ?? this.config.store;
     if (given === undefined || given === '') return join(this.io.cwd, '.memalign', 'memory.db');
     return isPostgresUrl(given) ? given : resolve(this.io.cwd, given);
   }

@@ -24,6 +24,7 @@ const commands = {
   doctor: () => import('./commands/doctor.ts'),
   model: () => import('./commands/model.ts'),
   bench: () => import('./commands/bench.ts'),
+  batch: () => import('./commands/batch.ts'),
 };
 
 /**
@@ -39,7 +40,7 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('memalign')
     .description('Build LLM judges aligned with your experts from a few natural-language feedback examples.')
-    .option('--store <path|url>', 'memory store: an SQLite file or a postgres:// URL (default: "store" in memalign.config.yaml, then MEMALIGN_STORE, then .memalign/memory.db)')
+    .option('--store <path|url>', 'memory store: an SQLite file or a postgres:// URL (default: MEMALIGN_STORE, then "store" in memalign.config.yaml, then .memalign/memory.db)')
     .option('--model <model>', 'model, e.g. openai:gpt-4.1-mini, anthropic:claude-sonnet-4-5, google:gemini-2.5-flash, ollama:qwen3:8b, http://host:port/v1#model')
     .option('--config <file>', 'project config (default: ./memalign.config.yaml)')
     .option('--json', 'machine-readable output on stdout')
@@ -72,11 +73,28 @@ export async function runCli(argv: string[], rawIo: CliIO): Promise<number> {
     .option('-o, --output <file>', 'verdicts file (default: <records>.verdicts.jsonl)').option('--format <format>', 'jsonl | csv')
     .option('-c, --concurrency <n>', 'model calls in flight', '4').option('--map <mapping>', 'column mapping, e.g. inputs=question,outputs=answer').option('--limit <n>', 'judge only the first n records')
     .option('--resume', 'also reuse verdicts made with an older memory version (same record, judge and model)').option('--fresh', 'reuse no earlier verdict: judge every record anew')
-    .addHelpText('after', `${examples('memalign judge sql-review records.jsonl', 'memalign judge sql-review answers.csv --map inputs=question,outputs=answer -o verdicts.csv -c 16', 'memalign judge sql-review records.jsonl --fresh')}
+    .option('--queue', 'queue the records as a batch for "memalign worker" processes (needs a postgres:// store)').option('--pin', 'with --queue: judge every record with the memory as it is now')
+    .option('--max-attempts <n>', 'with --queue: attempts per record for retryable failures (default 4)')
+    .addHelpText('after', `${examples('memalign judge sql-review records.jsonl', 'memalign judge sql-review answers.csv --map inputs=question,outputs=answer -o verdicts.csv -c 16', 'memalign judge sql-review records.jsonl --fresh', 'memalign judge sql-review records.jsonl --queue --store postgres://localhost/memalign')}
 A rerun reuses a verdict from the output only when it was made for the same record content, with the
 same judge definition and model, and the same memory version; everything else is judged anew.
 `)
-    .action(act(async (ctx, j: string, f: string, o: JudgeCommandOptions) => (await commands.judge()).judgeCommand(ctx, j, f, o)));
+    .action(act(async (ctx, j: string, f: string, o: JudgeCommandOptions & { queue?: boolean; pin?: boolean; maxAttempts?: string }) => (o.queue
+      ? (await commands.batch()).queueCommand(ctx, j, f, o)
+      : (await commands.judge()).judgeCommand(ctx, j, f, o))));
+
+  program.command('worker')
+    .description('judge queued batch records (memalign judge --queue) until stopped; run any number, on any machine')
+    .option('-c, --concurrency <n>', 'records judged at once by this worker', '8').option('--model-concurrency <n>', 'model calls in flight per model across all workers together')
+    .option('--exit-when-idle <seconds>', 'stop when no job came for this long').option('--name <name>', 'name in batch status (default host:pid)')
+    .addHelpText('after', examples('memalign worker --store postgres://db.internal/memalign -c 32', 'memalign worker -c 16 --model-concurrency 64 --exit-when-idle 60'))
+    .action(act(async (ctx, o: { concurrency: string; modelConcurrency?: string; exitWhenIdle?: string; name?: string }) => (await commands.batch()).workerCommand(ctx, o)));
+
+  program.command('batch').argument('<action>', 'list | status | cancel | retry | results | delete').argument('[id]', 'batch id')
+    .description('follow, cancel, re-queue and export batches queued with "memalign judge --queue"')
+    .option('-o, --output <file>', 'with results: write to a file (.jsonl or .csv)').option('--format <format>', 'with results: jsonl | csv').option('--limit <n>', 'with list: batches')
+    .addHelpText('after', examples('memalign batch list', 'memalign batch status b_1a2b3c4d5e6f', 'memalign batch results b_1a2b3c4d5e6f -o verdicts.csv', 'memalign batch retry b_1a2b3c4d5e6f', 'memalign batch cancel b_1a2b3c4d5e6f'))
+    .action(act(async (ctx, a: string, id: string | undefined, o: { output?: string; format?: string; limit?: string }) => (await commands.batch()).batchCommand(ctx, a, id, o)));
 
   const feedback = program.command('feedback').description('record expert feedback (queued until "memalign align")')
     .addHelpText('after', examples('memalign feedback import sql-review feedback.jsonl', 'memalign feedback review sql-review records.verdicts.jsonl', 'memalign feedback list sql-review'));

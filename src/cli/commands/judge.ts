@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { readTable, rowIssue, rowToRecord, parseMapping, checkMapping, parseRecord, recordContentKey, ValidationError, type JudgeResult, type JudgedRecord, type Issue } from '../../index.ts';
+import { readTable, rowIssue, rowToRecord, parseMapping, checkMapping, parseRecord, recordContentKey, ValidationError, type JudgeResult, type JudgedRecord, type Issue, type Mapping } from '../../index.ts';
 import { checkOutput } from '../output-file.ts';
 import { intFlag } from '../flags.ts';
 import type { CliContext } from '../context.ts';
@@ -8,6 +8,27 @@ import { writeAtomic } from '../write-file.ts';
 import { startProgress } from '../progress.ts';
 import { EXIT } from '../exit-codes.ts';
 import { toCsv } from '../csv-out.ts';
+
+/**
+ * Reads a records file (JSONL, JSON or CSV, with an optional field mapping): every bad row and
+ * duplicate id is reported at once, with its line.
+ */
+export async function readRecords(input: string, mapping: Mapping): Promise<JudgedRecord[]> {
+  const rows = await readTable(input);
+  checkMapping(rows, mapping);
+  const issues: Issue[] = [];
+  const records: JudgedRecord[] = [];
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const rec = parseRecord(rowToRecord(row, mapping), (path, message) => issues.push(rowIssue(row, path, message)));
+    if (!rec) continue;
+    if (seen.has(rec.id)) issues.push(rowIssue(row, 'id', `record id "${rec.id}" also on line ${seen.get(rec.id)}: ids must be unique`));
+    seen.set(rec.id, row.line);
+    records.push(rec);
+  }
+  if (issues.length > 0) throw new ValidationError(`records in ${input}`, issues);
+  return records;
+}
 
 /** One line of a verdicts file: the record, what the judge said, and what the verdict was made with. */
 export interface VerdictLine { record: JudgedRecord; result: JudgeResult; judgedWith?: { judge: string; record: string } }
@@ -42,19 +63,7 @@ export async function judgeCommand(ctx: CliContext, judgeRef: string, file: stri
   checkOutput(output, format === 'csv' ? 'verdicts-csv' : 'verdicts-jsonl', protect);
   if (progressFile !== output) checkOutput(progressFile, 'verdicts-jsonl', protect);
 
-  const rows = await readTable(input);
-  checkMapping(rows, mapping);
-  const issues: Issue[] = [];
-  const records: JudgedRecord[] = [];
-  const seen = new Map<string, number>();
-  for (const row of rows) {
-    const rec = parseRecord(rowToRecord(row, mapping), (path, message) => issues.push(rowIssue(row, path, message)));
-    if (!rec) continue;
-    if (seen.has(rec.id)) issues.push(rowIssue(row, 'id', `record id "${rec.id}" also on line ${seen.get(rec.id)}: ids must be unique`));
-    seen.set(rec.id, row.line);
-    records.push(rec);
-  }
-  if (issues.length > 0) throw new ValidationError(`records in ${input}`, issues);
+  const records = await readRecords(input, mapping);
   const limited = limit === undefined ? records : records.slice(0, limit);
 
   const { ma, model } = await ctx.open(judgeRef, { readOnly: true });
