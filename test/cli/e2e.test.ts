@@ -199,13 +199,13 @@ test('memory delete leaves a tombstone that new feedback cannot undo; restore, h
 });
 
 test('every command has help with examples; doctor reports what it found', async () => {
-  const commands = [[], ['init'], ['judge'], ['feedback'], ['feedback', 'import'], ['feedback', 'add'], ['feedback', 'review'], ['feedback', 'list'], ['align'], ['memory'], ['forget'], ['eval'], ['model'], ['model', 'pull'], ['bench'], ['bench', 'quality'], ['bench', 'speed'], ['doctor']];
+  const commands = [[], ['init'], ['judge'], ['feedback'], ['feedback', 'import'], ['feedback', 'add'], ['feedback', 'review'], ['feedback', 'list'], ['align'], ['memory'], ['forget'], ['eval'], ['model'], ['model', 'pull'], ['bench'], ['bench', 'quality'], ['bench', 'speed'], ['doctor'], ['worker'], ['batch']];
   const helps = await Promise.all(commands.map((cmd) => cli([...cmd, '--help'])));
   for (const [i, r] of helps.entries()) {
     const cmd = commands[i].join(' ') || '(top level)';
     assert.equal(r.code, 0, cmd);
     assert.match(r.out, /Examples:\n {2}\$ memalign /, cmd);
-    if (commands[i].length > 0) assert.match(r.out, /Global Options:[\s\S]*--store <path>[\s\S]*--json[\s\S]*--timeout <ms>/, `${cmd} lists the global flags`);
+    if (commands[i].length > 0) assert.match(r.out, /Global Options:[\s\S]*--store <path\|url>[\s\S]*--json[\s\S]*--timeout <ms>/, `${cmd} lists the global flags`);
   }
   const version = await cli(['--version']);
   assert.equal(version.code, 0);
