@@ -128,7 +128,8 @@ try {
       const batch = await createBatch(store, boss, { judge, model: `${slow.url}#bench`, records: records(600, `f${trial}_`) });
       const env = { MEMALIGN_STORE: url };
       const victim = spawn(process.execPath, [BIN, 'worker', '-c', String(C), '--name', 'victim', '--quiet'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-      const survivor = child([BIN, 'worker', '-c', String(C), '--exit-when-idle', '12', '--name', 'survivor', '--quiet'], env);
+      const survivorProc = spawn(process.execPath, [BIN, 'worker', '-c', String(C), '--name', 'survivor', '--quiet'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      const survivor = new Promise<number | null>((res) => survivorProc.once('exit', (code) => res(code)));
       const killAt = 1500 + Math.random() * 4000;
       await new Promise((r) => setTimeout(r, killAt));
       victim.kill('SIGKILL');
@@ -140,9 +141,14 @@ try {
         if (Number(r.n) > 0) pickup = (performance.now() - killed) / 1000;
         else await new Promise((res) => setTimeout(res, 100));
       }
-      const done = await survivor;
-      if (done.code !== 0) throw new Error('survivor failed');
-      const status = await batchStatus(store, batch.id);
+      // The survivor stays until the batch is done (or 90 s have passed), then is stopped.
+      let status = await batchStatus(store, batch.id);
+      for (let i = 0; i < 360 && status.state !== 'done'; i++) {
+        await new Promise((res) => setTimeout(res, 250));
+        status = await batchStatus(store, batch.id);
+      }
+      survivorProc.kill('SIGTERM');
+      if ((await survivor) !== 0) throw new Error('survivor failed');
       const t = await resultTimes(client, 'faults', batch.id);
       const lost = status.total - status.judged - status.failed;
       lostTotal += lost; dupTotal += t.dup;
