@@ -105,11 +105,10 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
       [id, definition.name, JSON.stringify(definition), options.model, pinnedVersion, snapshot, records.length, createdAt, JSON.stringify({ maxAttempts })]);
     for (let i = 0; i < records.length; i += CHUNK) {
       const chunk = records.slice(i, i + CHUNK);
-      const jobs = chunk.map(() => randomUUID());
-      await client.query(`INSERT INTO ${s}.batch_items (batch, seq, record, job) SELECT $1, seq, record, job FROM unnest($2::int[], $3::text[], $4::text[]) AS u(seq, record, job)`,
-        [id, chunk.map((_, j) => i + j), chunk.map((r) => JSON.stringify(r)), jobs]);
-      await boss.insert(JUDGE_QUEUE, chunk.map((_, j) => ({ id: jobs[j], data: { batch: id, seq: i + j }, group: { id: options.model }, retryLimit: maxAttempts - 1 })), { db: inTransaction(client) });
+      await client.query(`INSERT INTO ${s}.batch_items (batch, seq, record) SELECT $1, seq, record FROM unnest($2::int[], $3::text[]) AS u(seq, record)`,
+        [id, chunk.map((_, j) => i + j), chunk.map((r) => JSON.stringify(r))]);
     }
+    await queueJobs(client, boss, s, { id, model: options.model, maxAttempts }, records.map((_, i) => i));
     await client.query('COMMIT');
     return { id, judge: definition.name, definition, model: options.model, pinnedVersion, snapshot, status: 'running', total: records.length, createdAt, maxAttempts };
   } catch (error) {
@@ -117,6 +116,16 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
     throw error;
   } finally {
     client.release();
+  }
+}
+
+// One job per record, its id kept with the item (to cancel it), in the caller's transaction.
+async function queueJobs(client: pg.PoolClient, boss: PgBoss, s: string, batch: Pick<BatchInfo, 'id' | 'model' | 'maxAttempts'>, seqs: number[]): Promise<void> {
+  for (let i = 0; i < seqs.length; i += CHUNK) {
+    const chunk = seqs.slice(i, i + CHUNK);
+    const jobs = chunk.map(() => randomUUID());
+    await client.query(`UPDATE ${s}.batch_items i SET job = u.job FROM unnest($2::int[], $3::text[]) AS u(seq, job) WHERE i.batch = $1 AND i.seq = u.seq`, [batch.id, chunk, jobs]);
+    await boss.insert(JUDGE_QUEUE, chunk.map((seq, j) => ({ id: jobs[j], data: { batch: batch.id, seq }, group: { id: batch.model }, retryLimit: batch.maxAttempts - 1 })), { db: inTransaction(client) });
   }
 }
 
@@ -203,12 +212,7 @@ export async function retryBatch(store: PostgresStore, boss: PgBoss, id: string)
     // Jobs still queued or running for these records are cancelled first, so none runs twice.
     const old = ((await client.query(`SELECT job FROM ${s}.batch_items WHERE batch = $1 AND seq = ANY($2::int[])`, [id, seqs])).rows as { job: string }[]).map((r) => r.job);
     for (let i = 0; i < old.length; i += CHUNK) await boss.cancel(JUDGE_QUEUE, old.slice(i, i + CHUNK), { db: inTransaction(client) });
-    for (let i = 0; i < seqs.length; i += CHUNK) {
-      const chunk = seqs.slice(i, i + CHUNK);
-      const jobs = chunk.map(() => randomUUID());
-      await client.query(`UPDATE ${s}.batch_items i SET job = u.job FROM unnest($2::int[], $3::text[]) AS u(seq, job) WHERE i.batch = $1 AND i.seq = u.seq`, [id, chunk, jobs]);
-      await boss.insert(JUDGE_QUEUE, chunk.map((seq, j) => ({ id: jobs[j], data: { batch: id, seq }, group: { id: batch.model }, retryLimit: batch.maxAttempts - 1 })), { db: inTransaction(client) });
-    }
+    await queueJobs(client, boss, s, batch, seqs);
     await client.query(`UPDATE ${s}.batches SET status = 'running' WHERE id = $1`, [id]);
     await client.query('COMMIT');
     return seqs.length;

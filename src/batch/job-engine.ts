@@ -34,9 +34,8 @@ export async function startJobEngine(store: PostgresStore, options: { timings?: 
     throw new ConfigError(`Batch judging needs the "pg-boss" package, which could not be loaded (${(error as Error).message}): reinstall memalign with its dependencies.`);
   }
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
-  const connectionString = (store.pool as unknown as { options: { connectionString: string } }).options.connectionString;
   const boss = new PgBossClass({
-    connectionString, schema: `${store.schema}_jobs`, max: options.poolSize ?? 4, application_name: 'memalign-jobs',
+    connectionString: store.connectionString, schema: `${store.schema}_jobs`, max: options.poolSize ?? 4, application_name: 'memalign-jobs',
     supervise: options.supervise ?? true, superviseIntervalSeconds: timings.superviseSeconds, monitorIntervalSeconds: timings.superviseSeconds, schedule: false,
   });
   boss.on('error', () => { /* connection blips are retried by pg-boss itself */ });

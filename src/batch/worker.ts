@@ -89,8 +89,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       ma = (async () => {
         let memory: PostgresStore = store;
         if (batch.snapshot) {
-          const url = (store.pool as unknown as { options: { connectionString: string } }).options.connectionString;
-          memory = await openPostgresStore(url, { schema: batch.snapshot, readOnly: true, listen: false, poolSize: 2 });
+          memory = await openPostgresStore(store.connectionString, { schema: batch.snapshot, readOnly: true, listen: false, poolSize: 2 });
           snapshots.push(memory);
         }
         return openMemalign({ judge: batch.definition, store: memory, model: options.model ?? batch.model, embedder: options.embedder, env: options.env });

@@ -33,6 +33,8 @@ export interface PostgresStore extends MemoryStore {
   readonly schema: string;
   /** The pool, for modules that keep their own tables in the same schema (batches). */
   readonly pool: pg.Pool;
+  /** The database's connection string (without memalign's `schema` parameter), for other clients of it (the job engine, snapshots). */
+  readonly connectionString: string;
   /** Calls `listener` with each judge version committed by any process (needs `listen`). Returns a function that stops it. */
   watch(listener: (judge: string, version: number) => void): () => void;
 }
@@ -62,7 +64,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     if (error instanceof StoreError) throw error;
     throw new StoreError(`Could not connect to the memory store ${location}: ${(error as Error).message}. Check the URL (postgres://user:password@host:port/database), that the server runs, and that the user may connect.`, error);
   }
-  const store = new PgStore(pool, schema, location, options.now ?? (() => new Date()), options.readOnly ?? false);
+  const store = new PgStore(pool, parsed.connectionString, schema, location, options.now ?? (() => new Date()), options.readOnly ?? false);
   if (options.listen !== false) await store.startListening(() => new Client({ connectionString: parsed.connectionString, application_name: 'memalign-listen' }));
   return store;
 }
@@ -84,6 +86,7 @@ class PgStore implements PostgresStore {
   readonly location: string;
   readonly schema: string;
   readonly pool: pg.Pool;
+  readonly connectionString: string;
   private readonly s: string;
   private readonly now: () => Date;
   private readonly readOnly: boolean;
@@ -96,8 +99,9 @@ class PgStore implements PostgresStore {
   private closed = false;
   private reconnect?: NodeJS.Timeout;
 
-  constructor(pool: pg.Pool, schema: string, location: string, now: () => Date, readOnly: boolean) {
+  constructor(pool: pg.Pool, connectionString: string, schema: string, location: string, now: () => Date, readOnly: boolean) {
     this.pool = pool;
+    this.connectionString = connectionString;
     this.schema = schema;
     this.s = checkSchemaName(schema);
     this.location = location;
@@ -340,12 +344,11 @@ class PgStore implements PostgresStore {
     for (const op of run) await this.applyOne(c, judge, op, version);
   }
 
+  // Puts never come here: runsOf groups them into applyRun's statements.
   private async applyOne(c: pg.PoolClient, judge: string, op: MemoryOperation, version: number): Promise<void> {
     const s = this.s;
     const get = async (table: string, id: string) => ((await q(c, `SELECT id, data FROM ${s}.${table} WHERE judge = $1 AND id = $2`, [judge, id])).rows[0] as Row | undefined);
     switch (op.op) {
-      case 'feedback.put': case 'episode.put':
-        return this.applyRun(c, judge, [op], version);
       case 'feedback.delete':
         await q(c, `DELETE FROM ${s}.feedback WHERE judge = $1 AND id = $2`, [judge, op.id]);
         return;
