@@ -514,13 +514,21 @@ function conflict(judge: string, location: string, current: number, expected: nu
   return Object.assign(new StoreError(`The memory of judge "${judge}" in ${location} changed meanwhile (now version ${current}, expected ${expected}): reload it and try again.`), { code: 'store_conflict', isRetryable: true });
 }
 
-/** Splits operations into runs: consecutive feedback puts, consecutive episode puts, single others. */
+/**
+ * Splits operations into runs for as few statements as possible: feedback, episode and guideline
+ * operations touch disjoint tables, so each kind keeps its own order and the kinds run one after
+ * the other; within a kind, consecutive puts form one run (an align interleaves feedback and
+ * episode puts, thousands of them).
+ */
 function runsOf(ops: MemoryOperation[]): MemoryOperation[][] {
   const runs: MemoryOperation[][] = [];
-  for (const op of ops) {
-    const last = runs.at(-1);
-    if (last && (op.op === 'feedback.put' || op.op === 'episode.put') && last[0].op === op.op) last.push(op);
-    else runs.push([op]);
+  const kinds = [ops.filter((o) => o.op.startsWith('feedback.')), ops.filter((o) => o.op.startsWith('episode.')), ops.filter((o) => !o.op.startsWith('feedback.') && !o.op.startsWith('episode.'))];
+  for (const kind of kinds) {
+    let last: MemoryOperation[] | undefined;
+    for (const op of kind) {
+      if (last && (op.op === 'feedback.put' || op.op === 'episode.put') && last[0].op === op.op) last.push(op);
+      else runs.push((last = [op]));
+    }
   }
   return runs;
 }
