@@ -23,6 +23,8 @@ const WORKERS = values.workers.split(',').map(Number);
 const TRIALS = Number(values.trials);
 const EPISODES = Number(values.episodes);
 const LATENCY = Number(values.latency);
+// Large enough that a kill 1.5–5.5 s in always lands mid-batch.
+const FAULT_RECORDS = 2000;
 const BIN = join(ROOT, 'bin', 'memalign.js');
 const judge = { name: 'bench', instructions: 'Is {{ outputs }} a correct answer to {{ inputs }}?', output: 'boolean' };
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -125,7 +127,7 @@ try {
     let lostTotal = 0; let dupTotal = 0;
     const pickups: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const batch = await createBatch(store, boss, { judge, model: `${slow.url}#bench`, records: records(600, `f${trial}_`) });
+      const batch = await createBatch(store, boss, { judge, model: `${slow.url}#bench`, records: records(FAULT_RECORDS, `f${trial}_`) });
       const env = { MEMALIGN_STORE: url };
       const victim = spawn(process.execPath, [BIN, 'worker', '-c', String(C), '--name', 'victim', '--quiet'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       const survivorProc = spawn(process.execPath, [BIN, 'worker', '-c', String(C), '--name', 'survivor', '--quiet'], { env: { ...process.env, ...env }, stdio: 'ignore' });
@@ -139,6 +141,7 @@ try {
       for (let i = 0; i < 600 && Number.isNaN(pickup); i++) {
         const r = (await client.query(`SELECT count(*) AS n FROM faults_jobs.job WHERE data->>'batch' = $1 AND retry_count > 0`, [batch.id])).rows[0];
         if (Number(r.n) > 0) pickup = (performance.now() - killed) / 1000;
+        else if ((await batchStatus(store, batch.id)).state === 'done') break; // the victim held nothing
         else await new Promise((res) => setTimeout(res, 100));
       }
       // The survivor stays until the batch is done (or 90 s have passed), then is stopped.
@@ -152,7 +155,7 @@ try {
       const t = await resultTimes(client, 'faults', batch.id);
       const lost = status.total - status.judged - status.failed;
       lostTotal += lost; dupTotal += t.dup;
-      pickups.push(pickup);
+      if (!Number.isNaN(pickup)) pickups.push(pickup);
       log(`fault trial ${trial + 1}: killed at ${(killAt / 1000).toFixed(1)} s; lost ${lost}, duplicates ${t.dup}, jobs picked up again after ${pickup.toFixed(1)} s; victim wrote ${status.workers.victim ?? 0}`);
       faults.push(`| ${trial + 1} | ${(killAt / 1000).toFixed(1)} s | ${status.workers.victim ?? 0} | ${status.workers.survivor ?? 0} | ${lost} | ${t.dup} | ${pickup.toFixed(1)} s |`);
     }
@@ -257,7 +260,7 @@ try {
     '',
     overhead,
     '',
-    `### Faults: one of two workers killed with SIGKILL at a random moment, ${TRIALS} trials of 600 records`,
+    `### Faults: one of two workers killed with SIGKILL at a random moment, ${TRIALS} trials of ${FAULT_RECORDS} records`,
     '',
     '| trial | killed after | victim wrote | survivor wrote | lost | duplicates | killed worker\'s jobs picked up after |',
     '|---|---|---|---|---|---|---|',
