@@ -1,6 +1,6 @@
 // The shared PostgreSQL store and distributed batch judging, measured on a throwaway cluster
 // (durable: fsync on) with the loopback model server in its own process:
-//   npm run bench:postgres [-- --records 20000 --concurrency 16 --workers 1,2,4,8 --trials 10 --episodes 100000]
+//   npm run bench:postgres [-- --records 20000 --concurrency 32,16 --workers 1,2,4,8 --trials 10 --episodes 100000]
 // Writes the "postgres" section of BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,11 +14,13 @@ import { corpus } from './lib/corpus.ts';
 import { ROOT, machineLine, median, writeSection } from './lib/benchmarks-md.ts';
 
 const { values } = parseArgs({ options: {
-  records: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '16' }, workers: { type: 'string', default: '1,2,4,8' },
+  records: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '32,16' }, workers: { type: 'string', default: '1,2,4,8' },
   trials: { type: 'string', default: '10' }, episodes: { type: 'string', default: '100000' }, latency: { type: 'string', default: '300' },
 } });
 const RECORDS = Number(values.records);
-const C = Number(values.concurrency);
+// Scaling runs at each concurrency per worker given; faults and overhead use the first.
+const CS = values.concurrency.split(',').map(Number);
+const C = CS[0];
 const WORKERS = values.workers.split(',').map(Number);
 const TRIALS = Number(values.trials);
 const EPISODES = Number(values.episodes);
@@ -70,18 +72,18 @@ try {
     const store = await openPostgresStore(url);
     await seed(store, `${slow.url}#bench`);
     const boss = await startJobEngine(store, { supervise: false });
-    for (const w of WORKERS) {
-      const batch = await createBatch(store, boss, { judge, model: `${slow.url}#bench`, records: records(RECORDS, `s${w}_`) });
+    for (const c of CS) for (const w of WORKERS) {
+      const batch = await createBatch(store, boss, { judge, model: `${slow.url}#bench`, records: records(RECORDS, `s${w}_${c}_`) });
       const started = performance.now();
-      const runs = await Promise.all(Array.from({ length: w }, (_, i) => child([BIN, 'worker', '-c', String(C), '--exit-when-idle', '2', '--name', `w${i}`, '--quiet'], { MEMALIGN_STORE: url })));
+      const runs = await Promise.all(Array.from({ length: w }, (_, i) => child([BIN, 'worker', '-c', String(c), '--exit-when-idle', '2', '--name', `w${i}`, '--quiet'], { MEMALIGN_STORE: url })));
       const wall = (performance.now() - started) / 1000;
       if (runs.some((r) => r.code !== 0)) throw new Error(`a worker failed: ${runs.map((r) => r.code).join(',')}`);
       const status = await batchStatus(store, batch.id);
       const t = await resultTimes(client, 'scale', batch.id);
-      const ideal = (w * C) / (LATENCY / 1000);
+      const ideal = (w * c) / (LATENCY / 1000);
       const rate = t.n / t.spanS;
-      log(`scaling: ${w} worker(s) × ${C}: ${t.n} verdicts in ${t.spanS.toFixed(1)} s = ${rate.toFixed(1)}/s, ideal ${ideal.toFixed(1)}/s → ${(rate / ideal).toFixed(3)}; wall ${wall.toFixed(1)} s`);
-      scaling.push(`| ${w} | ${C} | ${t.n} | ${status.failed} | ${t.dup} | ${t.spanS.toFixed(1)} s | ${rate.toFixed(1)} | ${ideal.toFixed(1)} | **${(rate / ideal).toFixed(3)}** ${rate / ideal >= 0.9 ? '✔' : '✗'} | ${wall.toFixed(1)} s |`);
+      log(`scaling: ${w} worker(s) × ${c}: ${t.n} verdicts in ${t.spanS.toFixed(1)} s = ${rate.toFixed(1)}/s, ideal ${ideal.toFixed(1)}/s → ${(rate / ideal).toFixed(3)}; wall ${wall.toFixed(1)} s`);
+      scaling.push(`| ${w} | ${c} | ${t.n} | ${status.failed} | ${t.dup} | ${t.spanS.toFixed(1)} s | ${rate.toFixed(1)} | ${ideal.toFixed(1)} | **${(rate / ideal).toFixed(3)}** ${rate / ideal >= 0.9 ? '✔' : '✗'} | ${wall.toFixed(1)} s |`);
     }
     await boss.stop({ graceful: false });
     await store.close();
@@ -248,7 +250,7 @@ try {
   sections.push(
     '## Shared PostgreSQL store and distributed batch judging',
     '',
-    `\`npm run bench:postgres -- --records ${RECORDS} --concurrency ${C} --workers ${WORKERS.join(',')} --trials ${TRIALS} --episodes ${EPISODES}\`. ${machineLine()} A throwaway PostgreSQL cluster with fsync on; the loopback model server in its own process at ${LATENCY} ms per call; workers are \`memalign worker\` processes.`,
+    `\`npm run bench:postgres -- --records ${RECORDS} --concurrency ${CS.join(',')} --workers ${WORKERS.join(',')} --trials ${TRIALS} --episodes ${EPISODES}\`. ${machineLine()} A throwaway PostgreSQL cluster with fsync on; the loopback model server in its own process at ${LATENCY} ms per call; workers are \`memalign worker\` processes.`,
     '',
     `### Scaling: one batch of ${RECORDS.toLocaleString('en')} records`,
     '',
