@@ -157,31 +157,40 @@ function batchOf(row: Record<string, unknown>): BatchInfo {
   };
 }
 
-/** Progress of a batch, read in one snapshot. */
+/** Progress of a batch. */
 export async function batchStatus(store: PostgresStore, id: string): Promise<BatchStatus> {
-  const { definition: _definition, ...batch } = await getBatch(store, id);
-  const s = checkSchemaName(store.schema);
-  const rows = (await store.pool.query(`SELECT ok, memory_version, worker, count(*) AS n, min(at) AS first, max(at) AS last FROM ${s}.batch_results WHERE batch = $1 GROUP BY ok, memory_version, worker`, [id])).rows as Record<string, unknown>[];
-  let judged = 0; let failed = 0; let firstAt: string | null = null; let lastAt: string | null = null;
-  const versions: Record<string, number> = {};
-  const workers: Record<string, number> = {};
-  for (const r of rows) {
-    const n = Number(r.n);
-    if (r.ok) { judged += n; versions[String(r.memory_version)] = (versions[String(r.memory_version)] ?? 0) + n; } else failed += n;
-    workers[r.worker as string] = (workers[r.worker as string] ?? 0) + n;
-    if (!firstAt || (r.first as string) < firstAt) firstAt = r.first as string;
-    if (!lastAt || (r.last as string) > lastAt) lastAt = r.last as string;
-  }
-  const remaining = batch.status === 'cancelled' ? 0 : batch.total - judged - failed;
-  const state = batch.status === 'cancelled' ? 'cancelled' : remaining === 0 ? 'done' : 'running';
-  return { ...batch, judged, failed, remaining, state, versions, workers, firstAt, lastAt };
+  const [status] = await statusesOf(store, [await getBatch(store, id)]);
+  return status;
 }
 
 /** Batches, newest first. */
 export async function listBatches(store: PostgresStore, options: { limit?: number } = {}): Promise<BatchStatus[]> {
   const s = checkSchemaName(store.schema);
-  const ids = (await store.pool.query(`SELECT id FROM ${s}.batches ORDER BY created_at DESC, id LIMIT $1`, [options.limit ?? 50])).rows as { id: string }[];
-  return Promise.all(ids.map((r) => batchStatus(store, r.id)));
+  const rows = (await store.pool.query(`SELECT * FROM ${s}.batches ORDER BY created_at DESC, id LIMIT $1`, [options.limit ?? 50])).rows as Record<string, unknown>[];
+  return statusesOf(store, rows.map(batchOf));
+}
+
+// Result counts of several batches in one grouped query.
+async function statusesOf(store: PostgresStore, batches: BatchInfo[]): Promise<BatchStatus[]> {
+  const s = checkSchemaName(store.schema);
+  const rows = batches.length === 0 ? [] : (await store.pool.query(`SELECT batch, ok, memory_version, worker, count(*) AS n, min(at) AS first, max(at) AS last FROM ${s}.batch_results
+    WHERE batch = ANY($1::text[]) GROUP BY batch, ok, memory_version, worker`, [batches.map((b) => b.id)])).rows as Record<string, unknown>[];
+  return batches.map(({ definition: _definition, ...batch }) => {
+    let judged = 0; let failed = 0; let firstAt: string | null = null; let lastAt: string | null = null;
+    const versions: Record<string, number> = {};
+    const workers: Record<string, number> = {};
+    for (const r of rows) {
+      if (r.batch !== batch.id) continue;
+      const n = Number(r.n);
+      if (r.ok) { judged += n; versions[String(r.memory_version)] = (versions[String(r.memory_version)] ?? 0) + n; } else failed += n;
+      workers[r.worker as string] = (workers[r.worker as string] ?? 0) + n;
+      if (!firstAt || (r.first as string) < firstAt) firstAt = r.first as string;
+      if (!lastAt || (r.last as string) > lastAt) lastAt = r.last as string;
+    }
+    const remaining = batch.status === 'cancelled' ? 0 : batch.total - judged - failed;
+    const state = batch.status === 'cancelled' ? 'cancelled' : remaining === 0 ? 'done' : 'running';
+    return { ...batch, judged, failed, remaining, state, versions, workers, firstAt, lastAt };
+  });
 }
 
 /**
