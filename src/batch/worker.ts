@@ -132,33 +132,50 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     }
   };
 
-  const run = async (job: JobWithMetadata<JobData>, record: JudgedRecord | undefined) => {
-    const started = performance.now();
-    try {
-      const batch = await batchOf(job.data.batch);
-      if (batch.status === 'cancelled' || !record) {
-        await boss.complete(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount });
-        return;
-      }
-      const ma = await judgeFor(batch);
-      const result = await ma.judge(record);
-      const lastAttempt = job.retryCount >= job.retryLimit;
-      if (!result.ok && result.error.retryable && !lastAttempt) {
-        report.retries += 1;
-        emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: result.error.message });
-        await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: result.error });
-        return;
-      }
-      pending.push({ job, result, version: result.ok ? result.provenance.memoryVersion : ma.version });
+  // A fetch's records of one batch are judged in one judgeMany call, so their query embeddings
+  // go out together; each result is settled as it comes.
+  const settle = async (job: JobWithMetadata<JobData>, result: JudgeResult, version: number, started: number) => {
+    const lastAttempt = job.retryCount >= job.retryLimit;
+    if (!result.ok && result.error.retryable && !lastAttempt) {
+      report.retries += 1;
+      emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: result.error.message });
+      await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: result.error }).catch(() => {});
+    } else {
+      pending.push({ job, result, version });
       emit({ type: 'verdict', batch: job.data.batch, seq: job.data.seq, ok: result.ok, ms: performance.now() - started });
+    }
+  };
+  const release = (job: JobWithMetadata<JobData>) => { inflight.delete(job.id); wakeUp(); };
+  const run = async (batchId: string, jobs: JobWithMetadata<JobData>[], records: Map<string, JudgedRecord>) => {
+    const started = performance.now();
+    const settling: Promise<void>[] = [];
+    try {
+      const batch = await batchOf(batchId);
+      const missing = jobs.filter((j) => batch.status === 'cancelled' || !records.has(`${batchId}/${j.data.seq}`));
+      if (missing.length > 0) {
+        await boss.complete(JUDGE_QUEUE, missing.map((j) => ({ id: j.id, retryCount: j.retryCount })));
+        missing.forEach(release);
+      }
+      const todo = jobs.filter((j) => !missing.includes(j));
+      if (todo.length === 0) return;
+      const ma = await judgeFor(batch);
+      await ma.judgeMany(todo.map((j) => records.get(`${batchId}/${j.data.seq}`)!), {
+        concurrency: todo.length,
+        onResult: (result, i) => {
+          const job = todo[i];
+          settling.push(settle(job, result, result.ok ? result.provenance.memoryVersion : ma.version, started).finally(() => release(job)));
+        },
+      });
+      await Promise.all(settling);
     } catch (error) {
       // Could not even try (batch unreadable, model unresolvable): back to the engine, retried later.
-      report.retries += 1;
-      emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: (error as Error).message });
-      await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: { message: (error as Error).message } }).catch(() => {});
-    } finally {
-      inflight.delete(job.id);
-      wakeUp();
+      await Promise.all(settling);
+      for (const job of jobs.filter((j) => inflight.has(j.id))) {
+        report.retries += 1;
+        emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: (error as Error).message });
+        await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: { message: (error as Error).message } }).catch(() => {});
+        release(job);
+      }
     }
   };
 
@@ -200,8 +217,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       idleSince = Date.now();
       for (const job of jobs) inflight.set(job.id, job);
       const records = await recordsOf(jobs);
-      for (const job of jobs) {
-        const p = run(job, records.get(`${job.data.batch}/${job.data.seq}`));
+      const byBatch = new Map<string, JobWithMetadata<JobData>[]>();
+      for (const job of jobs) byBatch.set(job.data.batch, [...(byBatch.get(job.data.batch) ?? []), job]);
+      for (const [batchId, group] of byBatch) {
+        const p = run(batchId, group, records);
         running.add(p);
         void p.finally(() => running.delete(p));
       }
