@@ -1,8 +1,7 @@
-import { isPostgresUrl } from '../index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ValidationError, loadJudge, NotFoundError, type JudgeDefinition } from '../index.ts';
+import { ValidationError, loadJudge, NotFoundError, isPostgresUrl, type JudgeDefinition } from '../index.ts';
 
 /** The project configuration file (`memalign.config.yaml` or `.json`), all optional. */
 export interface CliConfig {
