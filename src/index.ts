@@ -14,7 +14,7 @@ export { recordContentKey } from './core/feedback/identity.ts';
 export type { LogEntry, MemoryOperation, MemoryState } from './core/memory/operations.ts';
 export { loadJudge, parseJudgeText } from './io/load-judge.ts';
 
-export { openMemalign, Memalign, type MemalignOptions } from './engine/memalign.ts';
+export { openMemalign, Memalign, type MemalignOptions, type AlignOptions, type EditOptions } from './engine/memalign.ts';
 export type { MemoryChangeReport } from './engine/apply-plan.ts';
 export type { MemalignEvent } from './engine/loaded-memory.ts';
 export type { MemoryExport } from './engine/memory-export.ts';
@@ -45,7 +45,7 @@ export { readTable, rowIssue, MAX_FIELD_CHARS, type TableRow } from './io/read-t
 export { parseCsv, type CsvRow } from './io/csv.ts';
 export { parseMapping, checkMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';
 
-export { exactMatch, cohensKappa, linCcc, confusionMatrix } from './eval/metrics.ts';
+export { exactMatch, cohensKappa, linCcc, confusionMatrix, fleissKappa, krippendorffAlpha } from './eval/metrics.ts';
 export { agreementReport, formatReport, type AgreementReport, type LabelledResult } from './eval/agreement-report.ts';
 
 export { llamaCppChatModel, type LlamaCppModelOptions } from './local/llama-cpp-model.ts';
@@ -57,3 +57,4 @@ export { recordingModel, replayModel, requestKey, recordingFetch, replayFetch } 
 export { createBatch, getBatch, batchStatus, listBatches, cancelBatch, retryBatch, batchResults, deleteBatch, type BatchInfo, type BatchStatus, type BatchResultLine, type CreateBatchOptions } from './batch/batches.ts';
 export { startJobEngine, JUDGE_QUEUE, type JobTimings } from './batch/job-engine.ts';
 export { runWorker, type WorkerOptions, type WorkerEvent, type WorkerReport } from './batch/worker.ts';
+export * from './review/index.ts';

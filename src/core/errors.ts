@@ -101,3 +101,19 @@ export class StoreError extends MemalignError {
     this.name = 'StoreError';
   }
 }
+
+/** The request clashes with the current state (a name taken, an item not ready, a reused idempotency key). */
+export class ConflictError extends MemalignError {
+  constructor(message: string, code = 'conflict') {
+    super(code, message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The user may not do this (their role, or an item assigned to someone else). */
+export class ForbiddenError extends MemalignError {
+  constructor(message: string) {
+    super('forbidden', message);
+    this.name = 'ForbiddenError';
+  }
+}

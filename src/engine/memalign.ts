@@ -64,6 +64,17 @@ export interface AlignOptions {
   recordChange?: RecordChange;
   /** Keeps the model answers of an align that then failed, so a rerun pays only for what failed (see `fileCheckpoint`). */
   checkpoint?: AlignCheckpoint;
+  /** Who asked for the change (a user name): the version log's cause names them. */
+  by?: string;
+}
+
+/** Options of memory edits: who made them, for the version log. */
+export interface EditOptions { by?: string }
+
+/** A log cause with the actor, when known. */
+function byWhom(cause: string, by: string | undefined): string {
+  const who = by?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 200);
+  return who ? `${cause} (by ${who})` : cause;
 }
 
 /**
@@ -145,19 +156,19 @@ export class Memalign {
       checkRecordsAgainstMemory(state, items, { recordChange: options.recordChange, sources: options.sources && parsed.map((p) => options.sources![p.index] ?? {}) });
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
-      return executePlan(plan, `align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, { ...this.context(options.signal), checkpoint: options.checkpoint });
+      return executePlan(plan, byWhom(`align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, options.by), { ...this.context(options.signal), checkpoint: options.checkpoint });
     });
   }
 
   /** Forgets feedback: its episodes go, and guidelines it supported are revised or removed. */
-  forget(feedbackIds: string[], options: { signal?: AbortSignal } = {}): Promise<MemoryChangeReport> {
+  forget(feedbackIds: string[], options: { signal?: AbortSignal; by?: string } = {}): Promise<MemoryChangeReport> {
     return this.exclusive(async () => {
       const state = await this.memory.ready();
       const unknown = feedbackIds.filter((id) => !state.feedback.has(id));
       if (unknown.length > 0) throw new NotFoundError(`No feedback with id ${unknown.map((i) => `"${i}"`).join(', ')} in the memory of judge "${this.definition.name}"; nothing was forgotten. List feedback ids with inspect().`);
       const plan = planForget(state, feedbackIds, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, 0);
-      return executePlan(plan, `forget: ${feedbackIds.length} feedback`, this.context(options.signal));
+      return executePlan(plan, byWhom(`forget: ${feedbackIds.length} feedback`, options.by), this.context(options.signal));
     });
   }
 
@@ -205,28 +216,28 @@ export class Memalign {
   }
 
   /** Adds a guideline written by an expert (origin `manual`). */
-  addGuideline(text: string, options: { pinned?: boolean } = {}): Promise<Guideline> {
-    return this.edit((s) => guidelineEdits.add(s, this.definition.name, text, options));
+  addGuideline(text: string, options: { pinned?: boolean } & EditOptions = {}): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.add(s, this.definition.name, text, options), options);
   }
 
   /** Rewrites a guideline; it becomes the expert's and will not be re-distilled over. */
-  editGuideline(id: string, text: string): Promise<Guideline> {
-    return this.edit((s) => guidelineEdits.edit(s, this.definition.name, id, text));
+  editGuideline(id: string, text: string, options: EditOptions = {}): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.edit(s, this.definition.name, id, text), options);
   }
 
   /** Pins (always in the prompt, never rewritten by distillation) or unpins a guideline. */
-  pinGuideline(id: string, pinned = true): Promise<Guideline> {
-    return this.edit((s) => guidelineEdits.pin(s, this.definition.name, id, pinned));
+  pinGuideline(id: string, pinned = true, options: EditOptions = {}): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.pin(s, this.definition.name, id, pinned), options);
   }
 
   /** Deletes a guideline, leaving a tombstone so new feedback cannot bring it back (its feedback and episodes stay). */
-  deleteGuideline(id: string): Promise<Guideline> {
-    return this.edit((s) => guidelineEdits.delete(s, this.definition.name, id));
+  deleteGuideline(id: string, options: EditOptions = {}): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.delete(s, this.definition.name, id), options);
   }
 
   /** Restores a guideline an expert deleted. */
-  restoreGuideline(id: string): Promise<Guideline> {
-    return this.edit((s) => guidelineEdits.restore(s, this.definition.name, id));
+  restoreGuideline(id: string, options: EditOptions = {}): Promise<Guideline> {
+    return this.edit((s) => guidelineEdits.restore(s, this.definition.name, id), options);
   }
 
   /** The memory's change log, oldest first. */
@@ -260,11 +271,11 @@ export class Memalign {
     return recordText(record, queryFieldsOf(this.definition));
   }
 
-  private edit<T>(make: (state: MemoryState) => Edit<T>): Promise<T> {
+  private edit<T>(make: (state: MemoryState) => Edit<T>, options: EditOptions): Promise<T> {
     return this.exclusive(async () => {
       const state = await this.memory.refresh();
       const { ops, cause, result } = make(state);
-      const version = await this.store.commit(this.definition.name, state.version, ops, cause);
+      const version = await this.store.commit(this.definition.name, state.version, ops, byWhom(cause, options.by));
       this.memory.applyCommitted(ops, version);
       return result;
     });

@@ -74,3 +74,61 @@ export function confusionMatrix<T>(expected: T[], predicted: T[], labels: T[]): 
   });
   return m;
 }
+
+/**
+ * Fleiss' kappa: agreement of several raters on nominal labels, corrected for chance. `items`
+ * holds each item's labels (one per rater; items with fewer than two are skipped, and raters may
+ * differ in number between items, averaged per item). Null with no item rated twice.
+ *
+ * @example
+ * fleissKappa([['y', 'y', 'y'], ['n', 'n', 'y'], ['n', 'n', 'n']]); // ≈ 0.55
+ */
+export function fleissKappa<T>(items: T[][]): number | null {
+  const rated = items.filter((labels) => labels.length >= 2);
+  if (rated.length === 0) return null;
+  const totals = new Map<T, number>();
+  let all = 0;
+  let observed = 0;
+  for (const labels of rated) {
+    const counts = new Map<T, number>();
+    for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const n = labels.length;
+    let pairs = 0;
+    for (const c of counts.values()) pairs += c * (c - 1);
+    observed += pairs / (n * (n - 1));
+    for (const [l, c] of counts) totals.set(l, (totals.get(l) ?? 0) + c);
+    all += n;
+  }
+  const po = observed / rated.length;
+  let pe = 0;
+  for (const c of totals.values()) pe += (c / all) ** 2;
+  if (pe === 1) return po === 1 ? 1 : 0;
+  return (po - pe) / (1 - pe);
+}
+
+/**
+ * Krippendorff's alpha for interval (numeric) data: 1 − observed / expected disagreement, over
+ * every pair of values within an item (items with fewer than two values are skipped). Null when it
+ * is undefined (no pairable values, or every value identical).
+ *
+ * @example
+ * krippendorffAlpha([[1, 1], [2, 2], [3, 4]]); // ≈ 0.88
+ */
+export function krippendorffAlpha(items: number[][]): number | null {
+  const rated = items.filter((values) => values.length >= 2);
+  const values = rated.flat();
+  const n = values.length;
+  if (rated.length === 0 || n < 2) return null;
+  let within = 0;
+  for (const item of rated) {
+    let sum = 0;
+    for (let i = 0; i < item.length; i += 1) for (let j = 0; j < item.length; j += 1) if (i !== j) sum += (item[i] - item[j]) ** 2;
+    within += sum / (item.length - 1);
+  }
+  const observed = within / n;
+  let between = 0;
+  for (let i = 0; i < n; i += 1) for (let j = 0; j < n; j += 1) if (i !== j) between += (values[i] - values[j]) ** 2;
+  const expected = between / (n * (n - 1));
+  if (expected === 0) return null;
+  return 1 - observed / expected;
+}
