@@ -26,7 +26,7 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (!(error instanceof MemalignError)) return EXIT.unexpected;
   switch (error.code) {
-    case 'invalid_input': return EXIT.invalidInput;
+    case 'invalid_input': case 'conflict': return EXIT.invalidInput;
     case 'config_error': return EXIT.config;
     case 'provider_error': case 'invalid_output': return EXIT.provider;
     case 'store_error': case 'store_conflict': return EXIT.store;

@@ -25,6 +25,8 @@ const commands = {
   model: () => import('./commands/model.ts'),
   bench: () => import('./commands/bench.ts'),
   batch: () => import('./commands/batch.ts'),
+  serve: () => import('./commands/serve.ts'),
+  user: () => import('./commands/user.ts'),
 };
 
 /**
@@ -89,6 +91,22 @@ same judge definition and model, and the same memory version; everything else is
     .option('--exit-when-idle <seconds>', 'stop when no job came for this long').option('--name <name>', 'name in batch status (default host:pid)')
     .addHelpText('after', examples('memalign worker --store postgres://db.internal/memalign -c 32', 'memalign worker -c 16 --model-concurrency 64 --exit-when-idle 60'))
     .action(act(async (ctx, o: { concurrency: string; modelConcurrency?: string; exitWhenIdle?: string; name?: string }) => (await commands.batch()).workerCommand(ctx, o)));
+
+  program.command('serve').argument('[judges...]', 'judge names or files (default: every judge of the project)')
+    .description('serve the review web app and its HTTP API: experts review verdicts, align the judge and see what changed')
+    .option('--host <host>', 'address to listen on', '127.0.0.1').option('--port <port>', 'port (0: any free one)', '8787')
+    .option('--no-auth', 'no sign-in, everyone is admin (only on loopback)').option('-c, --concurrency <n>', 'model calls in flight when judging queue items', '4')
+    .option('--reservation <seconds>', 'how long a reviewer holds the item they opened', '600').option('--secure-cookies', 'mark session cookies Secure (behind HTTPS)')
+    .addHelpText('after', examples('memalign serve', 'memalign serve sql-review --port 9000', 'memalign serve --no-auth', 'memalign serve --host 0.0.0.0 --store postgres://db.internal/memalign --secure-cookies'))
+    .action(act(async (ctx, judges: string[], o: { host: string; port: string; auth: boolean; concurrency: string; reservation: string; secureCookies?: boolean }) => (await commands.serve()).serveCommand(ctx, judges, o)));
+
+  program.command('user').argument('<action>', 'add | list | role | password | disable | enable | token').argument('[name]', 'user name').argument('[role]', 'with role: the new role')
+    .description('accounts of the review app (memalign serve): roles admin, reviewer, viewer; API tokens')
+    .option('--role <role>', 'admin | reviewer | viewer (add: default reviewer)').option('--label <label>', 'with token: what the token is for')
+    .addHelpText('after', `${examples('memalign user add ann --role reviewer', 'MEMALIGN_PASSWORD=... memalign user add bob --role admin', 'memalign user role ann admin', 'memalign user token ci-bot --label nightly-eval', 'memalign user disable ann')}
+Without MEMALIGN_PASSWORD, add and password generate a password and print it once.
+`)
+    .action(act(async (ctx, action: string, name: string | undefined, arg: string | undefined, o: { role?: string; label?: string }) => (await commands.user()).userCommand(ctx, action, name, { ...o, arg })));
 
   program.command('batch').argument('<action>', 'list | status | cancel | retry | results | delete').argument('[id]', 'batch id')
     .description('follow, cancel, re-queue and export batches queued with "memalign judge --queue"')
