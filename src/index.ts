@@ -58,3 +58,4 @@ export { createBatch, getBatch, batchStatus, listBatches, cancelBatch, retryBatc
 export { startJobEngine, JUDGE_QUEUE, type JobTimings } from './batch/job-engine.ts';
 export { runWorker, type WorkerOptions, type WorkerEvent, type WorkerReport } from './batch/worker.ts';
 export * from './review/index.ts';
+export { createClient, ApiError, type ClientOptions, type MemalignClient, type JobEvent as ClientJobEvent } from './client/client.ts';

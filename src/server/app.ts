@@ -97,10 +97,13 @@ export function createApp(options: AppOptions): { app: Hono<AppEnv>; service: Re
     const origin = c.req.header('origin');
     const self = `${new URL(c.req.url).protocol}//${c.req.header('host')}`;
     if (origin && origin !== self) throw new HttpError('csrf', `Cross-origin request from ${origin.slice(0, 100)} refused.`);
+    if (c.req.header('sec-fetch-site') === 'cross-site') throw new HttpError('csrf', 'Cross-site request refused.');
     const type = c.req.header('content-type') ?? '';
     const length = Number(c.req.header('content-length') ?? 0);
     if (length > maxBody) throw new HttpError('payload_too_large', `The request body is ${length} bytes; at most ${maxBody} are accepted. Send items in parts.`);
-    if (length > 0 && !/^application\/json\b/i.test(type)) throw new HttpError('unsupported_media_type', 'Send JSON (Content-Type: application/json).');
+    // A body (or a declared type) must be JSON: an HTML form cannot send that cross-site without a preflight.
+    const hasBody = length > 0 || c.req.header('transfer-encoding') !== undefined;
+    if ((hasBody || type !== '') && !/^application\/json\b/i.test(type)) throw new HttpError('unsupported_media_type', 'Send JSON (Content-Type: application/json).');
     if (c.get('via') === 'session' && c.req.header('x-csrf-token') !== c.get('csrf')) throw new HttpError('csrf', 'Missing or wrong X-CSRF-Token header: reload the page (the token is in GET /api/me).');
     return next();
   });

@@ -117,9 +117,10 @@ export class ReviewService {
         type Line = { record?: unknown; result?: { ok?: boolean; value?: unknown; rationale?: unknown; provenance?: unknown } };
         const line: Line = field === 'verdicts' ? raw as Line : { record: raw };
         if (field === 'verdicts' && (typeof line !== 'object' || line === null)) return at('', 'must be a line of a verdicts file: {"record": …, "result": …}');
-        const record = parseRecord(line.record, (p, m) => at(`record${p ? `.${p}` : ''}`, m));
+        const prefix = field === 'verdicts' ? 'record' : '';
+        const record = parseRecord(line.record, (p, m) => at([prefix, p].filter(Boolean).join('.'), m));
         if (!record) return;
-        if (ID_PROBLEM.test(record.id)) return at('record.id', 'must not contain control characters');
+        if (ID_PROBLEM.test(record.id)) return at(prefix ? 'record.id' : 'id', 'must not contain control characters');
         let verdict: ItemVerdict | undefined;
         const result = line.result;
         if (field === 'verdicts' && result && result.ok !== false) {
