@@ -16,7 +16,7 @@ const MIGRATIONS: string[] = [
    CREATE TABLE {p}review_items (queue TEXT NOT NULL REFERENCES {p}review_queues (id) ON DELETE CASCADE, id TEXT NOT NULL, seq INTEGER NOT NULL,
      record TEXT NOT NULL, content TEXT NOT NULL, verdict TEXT, memory_version INTEGER, state TEXT NOT NULL, priority {real} NOT NULL, reason TEXT NOT NULL,
      needed INTEGER NOT NULL, reviews INTEGER NOT NULL DEFAULT 0, assigned_to TEXT, calibration INTEGER NOT NULL, error TEXT, PRIMARY KEY (queue, id));
-   CREATE INDEX review_items_next ON {p}review_items (queue, state, priority, seq);
+   CREATE INDEX review_items_next ON {p}review_items (queue, state, priority DESC, seq);
    CREATE TABLE {p}review_reservations (queue TEXT NOT NULL, item TEXT NOT NULL, reviewer TEXT NOT NULL, until {big} NOT NULL, PRIMARY KEY (queue, item, reviewer),
      FOREIGN KEY (queue, item) REFERENCES {p}review_items (queue, id) ON DELETE CASCADE);
    CREATE TABLE {p}review_skips (queue TEXT NOT NULL, item TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (queue, item, reviewer),

@@ -294,46 +294,43 @@ export class ReviewStore {
   }
 
   /**
-   * The next item a reviewer should look at, reserved for them until `ttlMs` from now: their own
-   * live reservation first, else the most needed open item they have not reviewed or skipped,
-   * that is assigned to them or to nobody, and that still lacks reviews once others' live
-   * reservations are counted. Undefined when nothing is left.
+   * The next item a reviewer should look at, reserved for them until `ttlMs` from now: the most
+   * needed open item they have not reviewed or skipped, assigned to them or to nobody, that still
+   * lacks reviews once others' live reservations are counted. A reviewer holds one item per queue:
+   * taking the next one gives up the last. Undefined when nothing is left.
+   *
+   * PostgreSQL: the candidate row is locked (skipping rows another reviewer is picking), and the
+   * reservation is written only if the item still qualifies in a fresh statement, which sees the
+   * reservation of whoever held the lock before; an item that no longer qualifies is passed over.
    */
   async next(queueId: string, reviewer: string, ttlMs: number): Promise<QueueItem | undefined> {
     const now = this.now().getTime();
-    return this.sql.tx(async (tx) => {
-      const mine = await tx.get(this.q(`SELECT i.* FROM {p}review_items i JOIN {p}review_reservations z ON z.queue = i.queue AND z.item = i.id
-        WHERE i.queue = ? AND z.reviewer = ? AND z.until > ? AND i.state = 'open' ORDER BY i.priority DESC, i.seq LIMIT 1`), [queueId, reviewer, now]);
-      const pick = mine ?? await this.pick(tx, queueId, reviewer, now);
-      if (!pick) return undefined;
-      await tx.run(this.q(`INSERT INTO {p}review_reservations (queue, item, reviewer, until) VALUES (?, ?, ?, ?)
-        ON CONFLICT (queue, item, reviewer) DO UPDATE SET until = excluded.until`), [queueId, pick.id as string, reviewer, now + ttlMs]);
-      return itemOf(pick);
-    });
-  }
-
-  /**
-   * The most needed item still open to this reviewer. PostgreSQL: the row is locked (skipping rows
-   * another reviewer is picking), then checked again with a fresh snapshot, which sees the
-   * reservation of whoever held the lock before; an item that no longer qualifies is passed over.
-   */
-  private async pick(tx: Sql, queueId: string, reviewer: string, now: number): Promise<SqlRow | undefined> {
     const open = `i.queue = ? AND i.state = 'open' AND (i.assigned_to IS NULL OR i.assigned_to = ?)
           AND NOT EXISTS (SELECT 1 FROM {p}review_reviews v WHERE v.queue = i.queue AND v.item = i.id AND v.reviewer = ?)
           AND NOT EXISTS (SELECT 1 FROM {p}review_skips k WHERE k.queue = i.queue AND k.item = i.id AND k.reviewer = ?)
           AND i.reviews + (SELECT COUNT(*) FROM {p}review_reservations z WHERE z.queue = i.queue AND z.item = i.id AND z.until > ? AND z.reviewer <> ?) < i.needed`;
     const params: SqlValue[] = [queueId, reviewer, reviewer, reviewer, now, reviewer];
-    if (tx.dialect === 'sqlite') return tx.get(this.q(`SELECT i.* FROM {p}review_items i WHERE ${open} ORDER BY i.priority DESC, i.seq LIMIT 1`), params);
-    const passed: string[] = [];
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const skip = passed.length ? ` AND i.id NOT IN (${passed.map(() => '?').join(', ')})` : '';
-      const row = await tx.get(this.q(`SELECT i.* FROM {p}review_items i WHERE ${open}${skip} ORDER BY i.priority DESC, i.seq LIMIT 1 FOR UPDATE OF i SKIP LOCKED`), [...params, ...passed]);
-      if (!row) return undefined;
-      const still = await tx.get(this.q(`SELECT i.* FROM {p}review_items i WHERE ${open} AND i.id = ?`), [...params, row.id as string]);
-      if (still) return still;
-      passed.push(row.id as string);
-    }
-    return undefined;
+    const reserve = `INSERT INTO {p}review_reservations (queue, item, reviewer, until) SELECT i.queue, i.id, ?, ? FROM {p}review_items i WHERE ${open} AND i.id = ?
+      ON CONFLICT (queue, item, reviewer) DO UPDATE SET until = excluded.until RETURNING item`;
+    return this.sql.tx(async (tx) => {
+      const passed: string[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const skip = passed.length ? ` AND i.id NOT IN (${passed.map(() => '?').join(', ')})` : '';
+        const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF i SKIP LOCKED' : '';
+        const row = await tx.get(this.q(`SELECT i.* FROM {p}review_items i WHERE ${open}${skip} ORDER BY i.priority DESC, i.seq LIMIT 1${lock}`), [...params, ...passed]);
+        if (!row) return undefined;
+        const id = row.id as string;
+        const got = tx.dialect === 'postgres'
+          ? await tx.get(this.q(`WITH gone AS (DELETE FROM {p}review_reservations WHERE queue = ? AND reviewer = ? AND item <> ?) ${reserve}`), [queueId, reviewer, id, reviewer, now + ttlMs, ...params, id])
+          : await tx.get(this.q(reserve), [reviewer, now + ttlMs, ...params, id]);
+        if (got) {
+          if (tx.dialect === 'sqlite') await tx.run(this.q('DELETE FROM {p}review_reservations WHERE queue = ? AND reviewer = ? AND item <> ?'), [queueId, reviewer, id]);
+          return itemOf(row);
+        }
+        passed.push(id);
+      }
+      return undefined;
+    });
   }
 
   /** Gives up a reservation without reviewing; with `skip`, the item is not offered to this reviewer again. */
@@ -354,38 +351,51 @@ export class ReviewStore {
   async submit(input: ReviewInput): Promise<{ review: Review; replayed: boolean }> {
     const request = contentHash({ queue: input.queue, item: input.item, value: input.value ?? null, rationale: input.rationale ?? null, expected: input.expected ?? null });
     return this.sql.tx(async (tx) => {
-      if (input.idempotencyKey) {
-        const seen = await tx.get(this.q('SELECT request, response FROM {p}review_idempotency WHERE user_name = ? AND key = ?'), [input.reviewer, input.idempotencyKey]);
-        if (seen) {
-          if (seen.request !== request) throw new ConflictError(`Idempotency key "${input.idempotencyKey}" was used for another request: use a new key for each new submission.`, 'idempotency_conflict');
-          return { review: JSON.parse(seen.response as string) as Review, replayed: true };
-        }
+      // One read: the item (locked), the reviewer's current review of it, and the idempotency key's earlier use.
+      const row = await tx.get(this.q(`SELECT i.*, v.revision AS v_revision, v.value AS v_value, v.rationale AS v_rationale, v.expected AS v_expected, v.verdict_seen AS v_verdict_seen,
+          v.created_at AS v_created_at, v.aligned_version AS v_aligned_version, d.request AS d_request, d.response AS d_response
+        FROM {p}review_items i LEFT JOIN {p}review_reviews v ON v.queue = i.queue AND v.item = i.id AND v.reviewer = ?
+        LEFT JOIN {p}review_idempotency d ON d.user_name = ? AND d.key = ?
+        WHERE i.queue = ? AND i.id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF i' : ''}`), [input.reviewer, input.reviewer, input.idempotencyKey ?? null, input.queue, input.item]);
+      if (row?.d_request !== null && row?.d_request !== undefined) {
+        if (row.d_request !== request) throw new ConflictError(`Idempotency key "${input.idempotencyKey}" was used for another request: use a new key for each new submission.`, 'idempotency_conflict');
+        return { review: JSON.parse(row.d_response as string) as Review, replayed: true };
       }
-      const item = await tx.get(this.q(`SELECT * FROM {p}review_items WHERE queue = ? AND id = ?${lockRows(tx)}`), [input.queue, input.item]);
-      if (!item) throw new NotFoundError(`No item "${input.item}" in review queue "${input.queue}".`);
+      if (!row) {
+        if (input.idempotencyKey) {
+          const seen = await tx.get(this.q('SELECT request FROM {p}review_idempotency WHERE user_name = ? AND key = ?'), [input.reviewer, input.idempotencyKey]);
+          if (seen) throw new ConflictError(`Idempotency key "${input.idempotencyKey}" was used for another request: use a new key for each new submission.`, 'idempotency_conflict');
+        }
+        throw new NotFoundError(`No item "${input.item}" in review queue "${input.queue}".`);
+      }
+      const item = row;
       if (item.state === 'judging') throw new ConflictError(`Item "${input.item}" is still being judged: review it once its verdict is in.`, 'not_ready');
       if (item.assigned_to && item.assigned_to !== input.reviewer && !input.override) throw new ForbiddenError(`Item "${input.item}" is assigned to ${item.assigned_to}: only they (or an admin) may review it.`);
-      const previous = await tx.get(this.q('SELECT * FROM {p}review_reviews WHERE queue = ? AND item = ? AND reviewer = ?'), [input.queue, input.item, input.reviewer]);
+      const previous = row.v_revision === null || row.v_revision === undefined ? undefined : reviewOf({ queue: input.queue, item: input.item, reviewer: input.reviewer, value: row.v_value, rationale: row.v_rationale, expected: row.v_expected, verdict_seen: row.v_verdict_seen, created_at: row.v_created_at, revision: row.v_revision, aligned_version: row.v_aligned_version });
+      // The verdict the reviewer answered: the item's verdict now, unless the caller says which one they saw.
+      const shown = item.verdict ? JSON.parse(item.verdict as string) as ItemVerdict : undefined;
+      const verdictSeen = input.verdictSeen ?? (shown ? { value: shown.value, rationale: shown.rationale } : undefined);
       const review: Review = {
-        queue: input.queue, item: input.item, reviewer: input.reviewer, createdAt: this.iso(), revision: previous ? Number(previous.revision) + 1 : 1, alignedVersion: null,
+        queue: input.queue, item: input.item, reviewer: input.reviewer, createdAt: this.iso(), revision: previous ? previous.revision + 1 : 1, alignedVersion: null,
         ...(input.value !== undefined ? { value: input.value } : {}), ...(input.rationale ? { rationale: input.rationale } : {}),
-        ...(input.expected ? { expected: input.expected } : {}), ...(input.verdictSeen ? { verdictSeen: input.verdictSeen } : {}),
+        ...(input.expected ? { expected: input.expected } : {}), ...(verdictSeen ? { verdictSeen } : {}),
       };
+      const writes: [string, SqlValue[]][] = [];
       if (previous) {
-        await tx.run(this.q('INSERT INTO {p}review_history (queue, item, reviewer, revision, data, superseded_at) VALUES (?, ?, ?, ?, ?, ?)'),
-          [input.queue, input.item, input.reviewer, Number(previous.revision), JSON.stringify(reviewOf(previous)), review.createdAt]);
-        await tx.run(this.q('UPDATE {p}review_reviews SET value = ?, rationale = ?, expected = ?, verdict_seen = ?, created_at = ?, revision = ?, aligned_version = NULL WHERE queue = ? AND item = ? AND reviewer = ?'),
-          [...reviewColumns(review), review.createdAt, review.revision, input.queue, input.item, input.reviewer]);
+        writes.push([this.q('INSERT INTO {p}review_history (queue, item, reviewer, revision, data, superseded_at) VALUES (?, ?, ?, ?, ?, ?)'), [input.queue, input.item, input.reviewer, previous.revision, JSON.stringify(previous), review.createdAt]]);
+        writes.push([this.q('UPDATE {p}review_reviews SET value = ?, rationale = ?, expected = ?, verdict_seen = ?, created_at = ?, revision = ?, aligned_version = NULL WHERE queue = ? AND item = ? AND reviewer = ?'),
+          [...reviewColumns(review), review.createdAt, review.revision, input.queue, input.item, input.reviewer]]);
       } else {
-        await tx.run(this.q('INSERT INTO {p}review_reviews (queue, item, reviewer, value, rationale, expected, verdict_seen, created_at, revision, aligned_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)'),
-          [input.queue, input.item, input.reviewer, ...reviewColumns(review), review.createdAt, review.revision]);
-        await tx.run(this.q(`UPDATE {p}review_items SET reviews = reviews + 1, state = CASE WHEN reviews + 1 >= needed THEN 'done' ELSE state END WHERE queue = ? AND id = ?`), [input.queue, input.item]);
+        writes.push([this.q('INSERT INTO {p}review_reviews (queue, item, reviewer, value, rationale, expected, verdict_seen, created_at, revision, aligned_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)'),
+          [input.queue, input.item, input.reviewer, ...reviewColumns(review), review.createdAt, review.revision]]);
+        writes.push([this.q(`UPDATE {p}review_items SET reviews = reviews + 1, state = CASE WHEN reviews + 1 >= needed THEN 'done' ELSE state END WHERE queue = ? AND id = ?`), [input.queue, input.item]]);
       }
-      await tx.run(this.q('DELETE FROM {p}review_reservations WHERE queue = ? AND item = ? AND reviewer = ?'), [input.queue, input.item, input.reviewer]);
+      writes.push([this.q('DELETE FROM {p}review_reservations WHERE queue = ? AND item = ? AND reviewer = ?'), [input.queue, input.item, input.reviewer]]);
       if (input.idempotencyKey) {
-        await tx.run(this.q('INSERT INTO {p}review_idempotency (user_name, key, request, response, created_at) VALUES (?, ?, ?, ?, ?)'), [input.reviewer, input.idempotencyKey, request, JSON.stringify(review), review.createdAt]);
+        writes.push([this.q('INSERT INTO {p}review_idempotency (user_name, key, request, response, created_at) VALUES (?, ?, ?, ?, ?)'), [input.reviewer, input.idempotencyKey, request, JSON.stringify(review), review.createdAt]]);
       }
-      await this.auditIn(tx, input.reviewer, previous ? 'review.revise' : 'review.submit', `${input.queue}/${input.item}`, review.value !== undefined ? `value=${JSON.stringify(review.value)}` : 'rationale only');
+      writes.push(this.auditStatement(input.reviewer, previous ? 'review.revise' : 'review.submit', `${input.queue}/${input.item}`, review.value !== undefined ? `value=${JSON.stringify(review.value)}` : 'rationale only'));
+      await tx.batch(writes);
       return { review, replayed: false };
     });
   }
@@ -453,7 +463,12 @@ export class ReviewStore {
   }
 
   private async auditIn(tx: Sql, user: string, action: string, target: string, detail: string): Promise<void> {
-    await tx.run(this.q('INSERT INTO {p}review_audit (at, user_name, action, target, detail) VALUES (?, ?, ?, ?, ?)'), [this.iso(), user, action, target, detail.slice(0, 2000)]);
+    const [sql, params] = this.auditStatement(user, action, target, detail);
+    await tx.run(sql, params);
+  }
+
+  private auditStatement(user: string, action: string, target: string, detail: string): [string, SqlValue[]] {
+    return [this.q('INSERT INTO {p}review_audit (at, user_name, action, target, detail) VALUES (?, ?, ?, ?, ?)'), [this.iso(), user, action, target, detail.slice(0, 2000)]];
   }
 
   async close(): Promise<void> {

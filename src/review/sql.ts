@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../core/errors.ts';
 
@@ -18,6 +19,11 @@ export interface Sql {
   get(sql: string, params?: SqlValue[]): Promise<SqlRow | undefined>;
   /** Runs a statement; returns the number of rows it changed. */
   run(sql: string, params?: SqlValue[]): Promise<number>;
+  /**
+   * Runs data-changing statements that touch different tables, as one round trip where the
+   * database allows (PostgreSQL: one statement of WITH parts; SQLite: in process, one by one).
+   */
+  batch(statements: [string, SqlValue[]][]): Promise<void>;
   /** Runs `fn` in one transaction: all or nothing. Rows read to be changed are locked with `lockRows` (PostgreSQL). */
   tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -76,6 +82,7 @@ function openSqlite(path: string): Sql {
     async all(sql, params = []) { return prepare(sql).all(...params) as SqlRow[]; },
     async get(sql, params = []) { return prepare(sql).get(...params) as SqlRow | undefined; },
     async run(sql, params = []) { return Number(prepare(sql).run(...params).changes); },
+    async batch(statements) { for (const [sql, params] of statements) prepare(sql).run(...params); },
     // A transaction inside a transaction joins it.
     tx: (fn) => fn(inner),
     async close() {},
@@ -85,6 +92,7 @@ function openSqlite(path: string): Sql {
     all: (sql, params) => serial(() => inner.all(sql, params)),
     get: (sql, params) => serial(() => inner.get(sql, params)),
     run: (sql, params) => serial(() => inner.run(sql, params)),
+    batch: (statements) => serial(() => inner.batch(statements)),
     tx: <T>(fn: (sql: Sql) => Promise<T>) => serial(async () => {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -106,13 +114,30 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-/** PostgreSQL through a node-postgres pool; each transaction on its own connection. */
+/**
+ * PostgreSQL through a node-postgres pool; each transaction on its own connection. Statements are
+ * named, so each connection parses and plans one only once (the review queries run thousands of
+ * times a minute; planning them anew each time was most of their cost).
+ */
 export function postgresSql(pool: pg.Pool): Sql {
+  const names = new Map<string, { name: string; text: string }>();
+  const statement = (sql: string, values: SqlValue[]) => {
+    let s = names.get(sql);
+    if (!s) { s = { name: `ma_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text: numbered(sql) }; names.set(sql, s); }
+    return { ...s, values };
+  };
   const on = (client: pg.Pool | pg.PoolClient): Omit<Sql, 'tx' | 'close'> => ({
     dialect: 'postgres',
-    async all(sql, params = []) { return (await client.query(numbered(sql), params)).rows as SqlRow[]; },
-    async get(sql, params = []) { return (await client.query(numbered(sql), params)).rows[0] as SqlRow | undefined; },
-    async run(sql, params = []) { return (await client.query(numbered(sql), params)).rowCount ?? 0; },
+    async all(sql, params = []) { return (await client.query(statement(sql, params))).rows as SqlRow[]; },
+    async get(sql, params = []) { return (await client.query(statement(sql, params))).rows[0] as SqlRow | undefined; },
+    async run(sql, params = []) { return (await client.query(statement(sql, params))).rowCount ?? 0; },
+    async batch(statements) {
+      if (statements.length === 0) return;
+      if (statements.length === 1) { await client.query(statement(statements[0][0], statements[0][1])); return; }
+      // Parts of one WITH run together, on one snapshot: they must not depend on each other's rows.
+      const text = `WITH ${statements.map(([sql], i) => `s${i} AS (${sql})`).join(', ')} SELECT 1`;
+      await client.query(statement(text, statements.flatMap(([, params]) => params)));
+    },
   });
   const sql: Sql = {
     ...on(pool),

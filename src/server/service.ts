@@ -55,6 +55,8 @@ export class ReviewService {
   readonly jobs = new Jobs();
   private readonly judgesByName: Map<string, Memalign>;
   private readonly options: Required<ServiceOptions>;
+  /** Queues by id: a queue's settings never change, so each request need not read them again. */
+  private readonly queueCache = new Map<string, ReviewQueue>();
 
   constructor(judges: Memalign[], reviews: ReviewStore, options: ServiceOptions = {}) {
     this.judgesByName = new Map(judges.map((j) => [j.definition.name, j]));
@@ -89,7 +91,23 @@ export class ReviewService {
 
   async queue(user: Account, id: string): Promise<ReviewQueue> {
     this.need(user, 'read');
-    return this.reviews.queue(id);
+    return this.queueOf(id);
+  }
+
+  private async queueOf(id: string): Promise<ReviewQueue> {
+    let q = this.queueCache.get(id);
+    if (!q) {
+      q = await this.reviews.queue(id);
+      if (this.queueCache.size > 10_000) this.queueCache.clear();
+      this.queueCache.set(id, q);
+    }
+    return q;
+  }
+
+  async deleteQueue(user: Account, id: string): Promise<void> {
+    this.need(user, 'admin');
+    this.queueCache.delete(id);
+    await this.reviews.deleteQueue(id, user.name);
   }
 
   async queueAgreement(queue: ReviewQueue): Promise<ReviewerAgreement> {
@@ -208,13 +226,13 @@ export class ReviewService {
 
   async next(user: Account, queueId: string): Promise<QueueItem | null> {
     this.need(user, 'review');
-    await this.reviews.queue(queueId);
+    await this.queueOf(queueId);
     return (await this.reviews.next(queueId, user.name, this.options.reservationMs)) ?? null;
   }
 
   async submit(user: Account, queueId: string, itemId: string, body: unknown, idempotencyKey?: string): Promise<{ review: Review; replayed: boolean }> {
     this.need(user, 'review');
-    const queue = await this.reviews.queue(queueId);
+    const queue = await this.queueOf(queueId);
     const kind = this.judge(queue.judge).definition.output;
     const b = (typeof body === 'object' && body !== null ? body : {}) as { value?: unknown; rationale?: unknown; expected?: unknown };
     const issues: Issue[] = [];
@@ -235,9 +253,7 @@ export class ReviewService {
     if (value === undefined && rationale === undefined && issues.length === 0) issues.push({ path: 'value', message: 'give a value, a rationale, or both' });
     if (idempotencyKey !== undefined && (idempotencyKey.length > 200 || ID_PROBLEM.test(idempotencyKey))) issues.push({ path: 'Idempotency-Key', message: 'at most 200 printable characters' });
     if (issues.length) throw new ValidationError('review', issues);
-    const item = await this.reviews.item(queueId, itemId);
-    const verdictSeen = item.verdict ? { value: item.verdict.value, rationale: item.verdict.rationale } : undefined;
-    return this.reviews.submit({ queue: queueId, item: itemId, reviewer: user.name, value, rationale, expected, verdictSeen, idempotencyKey, override: may(user, 'admin') });
+    return this.reviews.submit({ queue: queueId, item: itemId, reviewer: user.name, value, rationale, expected, idempotencyKey, override: may(user, 'admin') });
   }
 
   async release(user: Account, queueId: string, itemId: string, skip: boolean): Promise<void> {

@@ -34,7 +34,7 @@ test('sign-in sets an HTTP-only SameSite=Strict cookie; state changes need the C
     const post = (headers: Record<string, string>) => t.app.request('/api/judges/sql/queues', { method: 'POST', body, headers: { host: '127.0.0.1:8787', cookie: session, 'content-type': 'application/json', ...headers } });
     const noToken = await post({});
     assert.equal(noToken.status, 403);
-    assert.equal((await noToken.json()).error.code, 'csrf');
+    assert.equal(((await noToken.json()) as { error: { code: string } }).error.code, 'csrf');
     assert.equal((await post({ 'x-csrf-token': 'guess' })).status, 403);
     assert.equal((await post({ 'x-csrf-token': login.json.csrf, origin: 'http://evil.example' })).status, 403, 'a cross-origin request is refused even with the token');
     const form = await t.app.request('/api/judges/sql/queues', { method: 'POST', body: 'name=triage', headers: { host: '127.0.0.1:8787', cookie: session, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': login.json.csrf } });

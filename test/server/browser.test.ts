@@ -1,4 +1,5 @@
 // The review app in a real Chromium: what an expert does, by keyboard, and what an attacker tries.
+/// <reference lib="dom" />
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -103,7 +104,7 @@ test('a reviewer is denied admin actions: no align button, and the API refuses t
   const status = await page.evaluate(async () => {
     const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
     const res = await fetch('/api/judges/sql/align', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
-    return [res.status, (await res.json()).error.code];
+    return [res.status, ((await res.json()) as { error: { code: string } }).error.code];
   });
   assert.deepEqual(status, [403, 'forbidden']);
   await page.goto(`${server.url}/users`);

@@ -55,7 +55,7 @@ export function apiRoutes(handle: Handle, s: ReviewService): void {
   });
 
   handle({ method: 'delete', path: '/api/queues/:queue', tag: 'queues', permission: 'admin', summary: 'Delete a queue with its items and reviews (aligned feedback stays in memory)', returns: 'ok' }, async (c, user) => {
-    await s.reviews.deleteQueue(p(c, 'queue'), user.name);
+    await s.deleteQueue(user, p(c, 'queue'));
     return { ok: true };
   });
 

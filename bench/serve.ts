@@ -1,0 +1,172 @@
+// The review server under load: `memalign serve` in its own process (SQLite file, then a throwaway
+// PostgreSQL cluster with fsync on), the loopback model server in another, and N simulated
+// reviewers on a queue over loopback HTTP, each taking the next item and submitting a review. Two
+// paces: reviewers who think `--think` ms per item (default 200 ms, far faster than any expert),
+// and reviewers who never think (the server's capacity).
+//   npm run bench:serve [-- --items 10000 --reviewers 50 --think 200 --latency 20 --concurrency 32]
+// Writes the "serve" section of BENCHMARKS.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient, type MemalignClient } from '../src/index.ts';
+import { startPostgres } from '../src/testing/index.ts';
+import { corpus } from './lib/corpus.ts';
+import { ROOT, machineLine, median, percentile, writeSection } from './lib/benchmarks-md.ts';
+
+const { values } = parseArgs({ options: {
+  items: { type: 'string', default: '10000' }, reviewers: { type: 'string', default: '50' }, latency: { type: 'string', default: '20' },
+  concurrency: { type: 'string', default: '32' }, stores: { type: 'string', default: 'sqlite,postgres' }, think: { type: 'string', default: '200' },
+} });
+const ITEMS = Number(values.items);
+const REVIEWERS = Number(values.reviewers);
+const LATENCY = Number(values.latency);
+const C = Number(values.concurrency);
+const THINK = Number(values.think);
+const BIN = join(ROOT, 'bin', 'memalign.js');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function loopback(latencyMs: number): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'src', 'testing', 'loopback-cli.ts'), '--latency-ms', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  return { url, proc };
+}
+
+async function serve(dir: string, store: string, model: string): Promise<{ url: string; password: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store, '-c', String(C)], { cwd: dir, env: { ...process.env, MEMALIGN_MODEL: model }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { err += d; });
+  for (let i = 0; i < 600 && !/^http:\/\/\S+$/m.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = out.match(/^(http:\/\/\S+)$/m)?.[1];
+  const password = err.match(/created "admin" with password (\S+)/)?.[1];
+  if (!url || !password) throw new Error(`memalign serve did not start: ${err}`);
+  return { url, password, proc };
+}
+
+function rss(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** An admin API client: signs in, then mints a token (tokens need no CSRF). */
+async function adminClient(url: string, password: string): Promise<MemalignClient> {
+  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password }) });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+  const { csrf } = await login.json() as { csrf: string };
+  const res = await fetch(`${url}/api/users/admin/tokens`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{"label":"bench"}' });
+  return createClient({ baseUrl: url, token: ((await res.json()) as { token: string }).token });
+}
+
+interface Phase { think: number; next: number[]; submit: number[]; submitted: number; handedTwice: number; replays: number; replayed: number; reviews: number; itemsNotOnce: number; wallS: number }
+interface Run { store: string; judgeS: number; judgeIdealS: number; phases: Phase[]; rss: { rssMb: number; peakMb: number }; rssStartMb: number }
+
+/** N reviewers work through a queue until it is empty; every 50th submission is retried with its idempotency key. */
+async function review(admin: MemalignClient, reviewers: MemalignClient[], queue: string, think: number): Promise<Phase> {
+  const next: number[] = [];
+  const submit: number[] = [];
+  const handed = new Map<string, number>();
+  let submitted = 0, replays = 0, replayed = 0;
+  const w0 = performance.now();
+  await Promise.all(reviewers.map(async (api, r) => {
+    // Reviewers start spread over one think time, as people do.
+    if (think) await new Promise((res) => setTimeout(res, (r / reviewers.length) * think));
+    for (let guard = 0; guard < ITEMS + 10; guard++) {
+      const a = performance.now();
+      const { item } = await api.next(queue);
+      next.push(performance.now() - a);
+      if (!item) return;
+      handed.set(item.id, (handed.get(item.id) ?? 0) + 1);
+      if (think) await new Promise((res) => setTimeout(res, think));
+      const key = `${queue}-rev${r}-${item.id}`;
+      const body = { value: (guard + r) % 3 !== 0, rationale: `Reviewer ${r}: ${(guard + r) % 3 ? 'fine' : 'the query counts the wrong rows'}.` };
+      const c = performance.now();
+      await api.review(queue, item.id, body, key);
+      submit.push(performance.now() - c);
+      submitted += 1;
+      if (submitted % 50 === 0) { replays += 1; if ((await api.review(queue, item.id, body, key)).replayed) replayed += 1; }
+    }
+  }));
+  const wallS = (performance.now() - w0) / 1000;
+  const info = await admin.queue(queue);
+  let itemsNotOnce = 0;
+  for (let cursor: string | null = null, guard = 0; guard < 1000; guard++) {
+    const page = await admin.items(queue, { limit: 500, cursor });
+    itemsNotOnce += page.items.filter((i) => i.reviews !== 1).length;
+    cursor = page.next;
+    if (!cursor) break;
+  }
+  return { think, next, submit, submitted, handedTwice: [...handed.values()].filter((n) => n > 1).length, replays, replayed, reviews: info.progress.reviews, itemsNotOnce, wallS };
+}
+
+async function measure(kind: string, store: string, model: string): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'memalign-bench-serve-'));
+  mkdirSync(join(dir, 'judges'));
+  writeFileSync(join(dir, 'judges', 'bench.yaml'), 'name: bench\ninstructions: Is {{ outputs }} a correct answer to {{ inputs }}?\noutput: boolean\n');
+  const server = await serve(dir, store, model);
+  try {
+    const rssStartMb = rss(server.proc.pid!).rssMb;
+    const admin = await adminClient(server.url, server.password);
+    const reviewers: MemalignClient[] = [];
+    for (let i = 0; i < REVIEWERS; i++) {
+      await admin.addUser({ name: `rev${i}`, role: 'reviewer', password: `reviewer ${i} password` });
+      reviewers.push(createClient({ baseUrl: server.url, token: (await admin.createToken(`rev${i}`, 'bench')).token }));
+    }
+    const paced = await admin.createQueue('bench', { name: 'paced', calibration: 0 });
+    const records = corpus(ITEMS).map((c, i) => ({ id: `item${i}`, inputs: c.inputs, outputs: c.outputs }));
+    log(`${kind}: adding ${ITEMS} items (judged on arrival at ${LATENCY} ms per model call, ${C} in flight)…`);
+    const t0 = performance.now();
+    const added = await admin.addItems(paced.id, { records });
+    await admin.waitForJob(added.job!, { intervalMs: 100, timeoutMs: 3_600_000 });
+    const judgeS = (performance.now() - t0) / 1000;
+    log(`${kind}: judged in ${judgeS.toFixed(1)} s; ${REVIEWERS} reviewers at ${THINK} ms per item…`);
+    const phases = [await review(admin, reviewers, paced.id, THINK)];
+    // The same items again, from a verdicts file (no model call), for reviewers who never pause.
+    const flat = await admin.createQueue('bench', { name: 'flat-out', calibration: 0 });
+    const lines = (await Promise.all(Array.from({ length: Math.ceil(ITEMS / 500) }, (_, p) => admin.items(paced.id, { limit: 500, cursor: String(p * 500) }))))
+      .flatMap((page) => page.items).map((i) => ({ record: i.record, result: { ok: true, ...i.verdict } }));
+    await admin.addItems(flat.id, { verdicts: lines });
+    log(`${kind}: ${REVIEWERS} reviewers flat out…`);
+    phases.push(await review(admin, reviewers, flat.id, 0));
+    return { store: kind, judgeS, judgeIdealS: (ITEMS * LATENCY) / C / 1000, phases, rss: rss(server.proc.pid!), rssStartMb };
+  } finally {
+    server.proc.kill('SIGTERM');
+    await new Promise((r) => server.proc.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const model = await loopback(LATENCY);
+const runs: Run[] = [];
+try {
+  for (const kind of values.stores.split(',')) {
+    if (kind === 'sqlite') runs.push(await measure('SQLite', join(mkdtempSync(join(tmpdir(), 'memalign-bench-db-')), 'memory.db'), `${model.url}#loop`));
+    if (kind === 'postgres') {
+      const pg = await startPostgres({ durable: true });
+      try { runs.push(await measure('PostgreSQL', pg.url, `${model.url}#loop`)); } finally { await pg.stop(); }
+    }
+  }
+} finally { model.proc.kill('SIGTERM'); }
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const rows = runs.flatMap((r) => r.phases.map((p) => `| ${r.store} | ${p.think ? `${p.think} ms per item` : 'none (capacity)'} | ${ms(median(p.next))} | ${ms(percentile(p.next, 99))} | ${ms(median(p.submit))} | ${ms(percentile(p.submit, 99))} | ${(p.submitted / p.wallS).toFixed(0)}/s | ${p.submitted} / ${p.reviews} | ${p.itemsNotOnce} | ${p.handedTwice} | ${p.replayed}/${p.replays} |`));
+const paced = runs.map((r) => r.phases[0]);
+const pass = paced.every((p) => percentile(p.next, 99) <= 50 && percentile(p.submit, 99) <= 50) && runs.every((r) => r.phases.every((p) => p.itemsNotOnce === 0 && p.handedTwice === 0 && p.reviews === ITEMS && p.replayed === p.replays));
+const body = [
+  '## Review server under load (issue #11: `npm run bench:serve`)',
+  '',
+  `\`npm run bench:serve -- --items ${ITEMS} --reviewers ${REVIEWERS} --think ${THINK} --latency ${LATENCY} --concurrency ${C}\`. ${machineLine()} \`memalign serve\` in its own process with authentication on; ${REVIEWERS} reviewers with API tokens over loopback HTTP (the client in a third process), each asking for the next item and submitting a review with an idempotency key; every 50th submission is retried with its key. Next-item and submit make no model call: their latency is the server's own. Each store serves a ${ITEMS}-item queue judged on arrival through the loopback model server (own process, ${LATENCY} ms per call, ${C} in flight), reviewed at ${THINK} ms per item, then the same items from a verdicts file, reviewed with no pause at all.`,
+  '',
+  '| Store | reviewer pause | next p50 | next p99 | submit p50 | submit p99 | reviews/s | submitted / stored | items not reviewed exactly once | items handed to two | retries replayed |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows,
+  '',
+  ...runs.map((r) => `${r.store}: judging ${ITEMS} items on arrival took ${r.judgeS.toFixed(1)} s (ideal ${r.judgeIdealS.toFixed(1)} s at ${C} × ${LATENCY} ms); server RSS ${r.rssStartMb.toFixed(0)} MB at start, ${r.rss.rssMb.toFixed(0)} MB at the end (peak ${r.rss.peakMb.toFixed(0)} MB) with ${2 * ITEMS} items and reviews held.`),
+  '',
+  `Target: p99 of next-item and submit ≤ 50 ms at the reviewers' pace, no lost or duplicated feedback at either pace — ${pass ? 'met' : '**not met**'} in this run.`,
+].join('\n');
+writeSection('serve', body);
+process.stdout.write(`${body}\n`);
