@@ -2,7 +2,7 @@
 // PostgreSQL cluster with fsync on), the loopback model server in another, and N simulated
 // reviewers on a queue over loopback HTTP, each taking the next item and submitting a review. Two
 // paces: reviewers who think `--think` ms per item (default 200 ms, far faster than any expert),
-// and reviewers who never think (the server's capacity).
+// and reviewers who never think (the server's capacity). Pauses vary from 0.5 to 1.5 × `--think`.
 //   npm run bench:serve [-- --items 10000 --reviewers 50 --think 200 --latency 20 --concurrency 32]
 // Writes the "serve" section of BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -66,6 +66,8 @@ interface Run { store: string; judgeS: number; judgeIdealS: number; phases: Phas
 
 /** N reviewers work through a queue until it is empty; every 50th submission is retried with its idempotency key. */
 async function review(admin: MemalignClient, reviewers: MemalignClient[], queue: string, think: number): Promise<Phase> {
+  let seed = 12345;
+  const jitter = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const next: number[] = [];
   const submit: number[] = [];
   const handed = new Map<string, number>();
@@ -80,7 +82,8 @@ async function review(admin: MemalignClient, reviewers: MemalignClient[], queue:
       next.push(performance.now() - a);
       if (!item) return;
       handed.set(item.id, (handed.get(item.id) ?? 0) + 1);
-      if (think) await new Promise((res) => setTimeout(res, think));
+      // People do not pause the same time on every item: 0.5–1.5 × the pause (reproducibly).
+      if (think) await new Promise((res) => setTimeout(res, think * (0.5 + jitter())));
       const key = `${queue}-rev${r}-${item.id}`;
       const body = { value: (guard + r) % 3 !== 0, rationale: `Reviewer ${r}: ${(guard + r) % 3 ? 'fine' : 'the query counts the wrong rows'}.` };
       const c = performance.now();
@@ -152,13 +155,13 @@ try {
 } finally { model.proc.kill('SIGTERM'); }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
-const rows = runs.flatMap((r) => r.phases.map((p) => `| ${r.store} | ${p.think ? `${p.think} ms per item` : 'none (capacity)'} | ${ms(median(p.next))} | ${ms(percentile(p.next, 99))} | ${ms(median(p.submit))} | ${ms(percentile(p.submit, 99))} | ${(p.submitted / p.wallS).toFixed(0)}/s | ${p.submitted} / ${p.reviews} | ${p.itemsNotOnce} | ${p.handedTwice} | ${p.replayed}/${p.replays} |`));
+const rows = runs.flatMap((r) => r.phases.map((p) => `| ${r.store} | ${p.think ? `${p.think} ms per item (mean)` : 'none (capacity)'} | ${ms(median(p.next))} | ${ms(percentile(p.next, 99))} | ${ms(median(p.submit))} | ${ms(percentile(p.submit, 99))} | ${(p.submitted / p.wallS).toFixed(0)}/s | ${p.submitted} / ${p.reviews} | ${p.itemsNotOnce} | ${p.handedTwice} | ${p.replayed}/${p.replays} |`));
 const paced = runs.map((r) => r.phases[0]);
 const pass = paced.every((p) => percentile(p.next, 99) <= 50 && percentile(p.submit, 99) <= 50) && runs.every((r) => r.phases.every((p) => p.itemsNotOnce === 0 && p.handedTwice === 0 && p.reviews === ITEMS && p.replayed === p.replays));
 const body = [
   '## Review server under load (issue #11: `npm run bench:serve`)',
   '',
-  `\`npm run bench:serve -- --items ${ITEMS} --reviewers ${REVIEWERS} --think ${THINK} --latency ${LATENCY} --concurrency ${C}\`. ${machineLine()} \`memalign serve\` in its own process with authentication on; ${REVIEWERS} reviewers with API tokens over loopback HTTP (the client in a third process), each asking for the next item and submitting a review with an idempotency key; every 50th submission is retried with its key. Next-item and submit make no model call: their latency is the server's own. Each store serves a ${ITEMS}-item queue judged on arrival through the loopback model server (own process, ${LATENCY} ms per call, ${C} in flight), reviewed at ${THINK} ms per item, then the same items from a verdicts file, reviewed with no pause at all.`,
+  `\`npm run bench:serve -- --items ${ITEMS} --reviewers ${REVIEWERS} --think ${THINK} --latency ${LATENCY} --concurrency ${C}\`. ${machineLine()} \`memalign serve\` in its own process with authentication on; ${REVIEWERS} reviewers with API tokens over loopback HTTP (the client in a third process), each asking for the next item and submitting a review with an idempotency key; every 50th submission is retried with its key. Next-item and submit make no model call: their latency is the server's own. Each store serves a ${ITEMS}-item queue judged on arrival through the loopback model server (own process, ${LATENCY} ms per call, ${C} in flight), reviewed with pauses of ${THINK / 2}–${(THINK * 3) / 2} ms per item (mean ${THINK} ms: far faster than any expert reads), then the same items from a verdicts file, reviewed with no pause at all.`,
   '',
   '| Store | reviewer pause | next p50 | next p99 | submit p50 | submit p99 | reviews/s | submitted / stored | items not reviewed exactly once | items handed to two | retries replayed |',
   '|---|---|---|---|---|---|---|---|---|---|---|',

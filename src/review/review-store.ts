@@ -209,7 +209,7 @@ export class ReviewStore {
    */
   async addItems(queueId: string, items: NewItem[], by: string): Promise<{ added: string[]; unchanged: number }> {
     const queue = await this.queue(queueId);
-    return this.sql.tx(async (tx) => {
+    const result = await this.sql.tx(async (tx) => {
       const last = await tx.get(this.q('SELECT MAX(seq) AS seq FROM {p}review_items WHERE queue = ?'), [queueId]);
       let seq = Number(last?.seq ?? 0);
       const added: string[] = [];
@@ -239,6 +239,10 @@ export class ReviewStore {
       if (added.length) await this.auditIn(tx, by, 'items.add', queueId, `${added.length} item(s)`);
       return { added, unchanged };
     });
+    // PostgreSQL plans next() from table statistics: after a bulk load, refresh them now rather
+    // than whenever autovacuum gets to it (stale counts chose slow plans meanwhile).
+    if (this.sql.dialect === 'postgres' && result.added.length >= 500) await this.sql.run(this.q('ANALYZE {p}review_items'));
+    return result;
   }
 
   /** Records verdicts (or failures) of items and where they go in the queue; keeps each verdict in the item's history by memory version. */

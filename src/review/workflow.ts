@@ -19,16 +19,23 @@ export interface JudgeProgress { done: number; total: number }
  * await judgeItems(ma, reviews, queue.id, items, { concurrency: 8 });
  */
 export async function judgeItems(ma: Memalign, reviews: ReviewStore, queueId: string, items: QueueItem[], options: { concurrency?: number; chunk?: number; onProgress?: (p: JudgeProgress) => void; signal?: AbortSignal } = {}): Promise<JudgeProgress> {
-  const chunk = Math.max(1, options.chunk ?? 32);
+  const concurrency = options.concurrency ?? 4;
+  // Chunks of several rounds of model calls; a chunk is placed while the next one is judged.
+  const chunk = Math.max(1, options.chunk ?? concurrency * 4);
   let done = 0;
+  let placing: Promise<void> = Promise.resolve();
   for (let i = 0; i < items.length; i += chunk) {
     options.signal?.throwIfAborted();
     const part = items.slice(i, i + chunk);
-    const results = await ma.judgeMany(part.map((it) => it.record), { concurrency: options.concurrency ?? 4, signal: options.signal });
-    await reviews.place(queueId, await placements(ma, part, results));
-    done += part.length;
-    options.onProgress?.({ done, total: items.length });
+    const results = await ma.judgeMany(part.map((it) => it.record), { concurrency, signal: options.signal });
+    await placing;
+    placing = (async () => {
+      await reviews.place(queueId, await placements(ma, part, results));
+      done += part.length;
+      options.onProgress?.({ done, total: items.length });
+    })();
   }
+  await placing;
   return { done, total: items.length };
 }
 

@@ -53,7 +53,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const schema = options.schema ?? parsed.schema ?? 'memalign';
   checkSchemaName(schema);
   const location = redactUrl(url);
-  const pool = new Pool({ connectionString: parsed.connectionString, max: options.poolSize ?? 10, application_name: 'memalign' });
+  // Idle connections are kept for minutes, not node-postgres's 10 s: a long-running server would
+  // otherwise reconnect (and re-plan its named statements) every few seconds under light load.
+  const pool = new Pool({ connectionString: parsed.connectionString, max: options.poolSize ?? 10, idleTimeoutMillis: 300_000, application_name: 'memalign' });
   // An idle connection the server dropped must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   try {
