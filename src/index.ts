@@ -57,5 +57,6 @@ export { recordingModel, replayModel, requestKey, recordingFetch, replayFetch } 
 export { createBatch, getBatch, batchStatus, listBatches, cancelBatch, retryBatch, batchResults, deleteBatch, type BatchInfo, type BatchStatus, type BatchResultLine, type CreateBatchOptions } from './batch/batches.ts';
 export { startJobEngine, JUDGE_QUEUE, type JobTimings } from './batch/job-engine.ts';
 export { runWorker, type WorkerOptions, type WorkerEvent, type WorkerReport } from './batch/worker.ts';
+export { sharedRateLimit, rateLimitedModel, type SharedRateLimit } from './batch/rate-limit.ts';
 export * from './review/index.ts';
 export { createClient, ApiError, type ClientOptions, type MemalignClient, type JobEvent as ClientJobEvent } from './client/client.ts';

@@ -8,6 +8,8 @@ import { openPostgresStore, type PostgresStore } from '../store/postgres/postgre
 import { checkSchemaName } from '../store/postgres/schema.ts';
 import { getBatch, type BatchInfo } from './batches.ts';
 import { DEFAULT_TIMINGS, JUDGE_QUEUE, inTransaction, startJobEngine, type JobTimings } from './job-engine.ts';
+import { rateLimitedModel, sharedRateLimit, type SharedRateLimit } from './rate-limit.ts';
+import { resolveModel } from '../model/resolve-model.ts';
 
 /** What a worker reports while it runs. */
 export type WorkerEvent =
@@ -25,6 +27,13 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Model calls in flight per model across all workers together (the job engine enforces it); default unlimited. */
   modelConcurrency?: number;
+  /**
+   * Model requests per minute per model across all workers together (a rate limit held in the
+   * database; give every worker the same figure); default unlimited. Retries count.
+   */
+  requestsPerMinute?: number;
+  /** Requests the rate limit lets through at once after a quiet spell (default 1: evenly spaced). */
+  burst?: number;
   /** Name in results and status (default host:pid). */
   name?: string;
   signal?: AbortSignal;
@@ -83,6 +92,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     batches.set(id, { info, checked: Date.now() });
     return info;
   };
+  const limits = new Map<string, SharedRateLimit>();
+  // The judging model: the override or the batch's, behind the shared rate limit when one is set.
+  const modelFor = (batch: BatchInfo): ChatModel | string => {
+    const spec = options.model ?? batch.model;
+    if (!options.requestsPerMinute) return spec;
+    const base = typeof spec === 'string' ? resolveModel(spec, { env: options.env }) : spec;
+    const key = `model:${base.id}`;
+    if (!limits.has(key)) limits.set(key, sharedRateLimit(store, key, { perMinute: options.requestsPerMinute, burst: options.burst }));
+    return rateLimitedModel(base, limits.get(key)!);
+  };
   const judgeFor = (batch: BatchInfo): Promise<Memalign> => {
     let ma = judges.get(batch.id);
     if (!ma) {
@@ -92,7 +111,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
           memory = await openPostgresStore(store.connectionString, { schema: batch.snapshot, readOnly: true, listen: false, poolSize: 2 });
           snapshots.push(memory);
         }
-        return openMemalign({ judge: batch.definition, store: memory, model: options.model ?? batch.model, embedder: options.embedder, env: options.env });
+        return openMemalign({ judge: batch.definition, store: memory, model: modelFor(batch), embedder: options.embedder, env: options.env });
       })();
       judges.set(batch.id, ma);
       ma.catch(() => judges.delete(batch.id));

@@ -88,9 +88,10 @@ same judge definition and model, and the same memory version; everything else is
   program.command('worker')
     .description('judge queued batch records (memalign judge --queue) until stopped; run any number, on any machine')
     .option('-c, --concurrency <n>', 'records judged at once by this worker', '8').option('--model-concurrency <n>', 'model calls in flight per model across all workers together')
+    .option('--rpm <n>', 'model requests per minute per model across all workers together (give every worker the same)').option('--burst <n>', 'with --rpm: requests let through at once after a quiet spell (default 1)')
     .option('--exit-when-idle <seconds>', 'stop when no job came for this long').option('--name <name>', 'name in batch status (default host:pid)')
-    .addHelpText('after', examples('memalign worker --store postgres://db.internal/memalign -c 32', 'memalign worker -c 16 --model-concurrency 64 --exit-when-idle 60'))
-    .action(act(async (ctx, o: { concurrency: string; modelConcurrency?: string; exitWhenIdle?: string; name?: string }) => (await commands.batch()).workerCommand(ctx, o)));
+    .addHelpText('after', examples('memalign worker --store postgres://db.internal/memalign -c 32', 'memalign worker -c 16 --model-concurrency 64 --exit-when-idle 60', 'memalign worker -c 32 --rpm 3000 --burst 50'))
+    .action(act(async (ctx, o: { concurrency: string; modelConcurrency?: string; rpm?: string; burst?: string; exitWhenIdle?: string; name?: string }) => (await commands.batch()).workerCommand(ctx, o)));
 
   program.command('serve').argument('[judges...]', 'judge names or files (default: every judge of the project)')
     .description('serve the review web app and its HTTP API: experts review verdicts, align the judge and see what changed')

@@ -55,6 +55,14 @@ export async function migrateReview(sql: Sql, prefix: string, location: string):
       for (let v = current; v < MIGRATIONS.length; v++) {
         for (const statement of expand(MIGRATIONS[v]).split(';').map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
       }
+      // PostgreSQL: the queue tables churn (every review updates an item and inserts and deletes a
+      // reservation), and next() walks the item index, where superseded row versions linger until
+      // vacuumed. Vacuum them after 2 % of rows changed rather than the default 20 %.
+      if (tx.dialect === 'postgres') {
+        for (const table of ['review_items', 'review_reservations', 'review_reviews']) {
+          await tx.run(expand(`ALTER TABLE {p}${table} SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 200, autovacuum_analyze_scale_factor = 0.02)`));
+        }
+      }
       if (!row) await tx.run(expand('INSERT INTO {p}review_schema (version) VALUES (?)'), [MIGRATIONS.length]);
       else await tx.run(expand('UPDATE {p}review_schema SET version = ?'), [MIGRATIONS.length]);
     });

@@ -116,3 +116,28 @@ test('batch: bad records are refused with every problem named, and nothing is qu
   await boss.stop({ graceful: false });
   await store.close();
 });
+
+test('batch: a requests-per-minute limit holds across workers together, measured on the model\'s request times', { skip: pgSkip }, async () => {
+  const store = await fresh();
+  const boss = await startJobEngine(store);
+  await createBatch(store, boss, { judge, model: 'mock:model', records: records(24) });
+  const starts: number[] = [];
+  const model = mockChatModel({ respond: (req) => { starts.push(performance.now()); return { rationale: 'ok', value: true }; } });
+  // 600 a minute = one every 100 ms, shared by three workers that could each do 4 at once.
+  const reports = await Promise.all([0, 1, 2].map((w) => runWorker({ store, name: `w${w}`, concurrency: 4, model, requestsPerMinute: 600, exitWhenIdleMs: 800 })));
+  assert.equal(reports.reduce((a, r) => a + r.verdicts, 0), 24);
+  starts.sort((a, b) => a - b);
+  // Any 6 consecutive requests span at least 5 intervals (a little slack for timer jitter).
+  for (let i = 0; i + 5 < starts.length; i++) assert.ok(starts[i + 5] - starts[i] >= 5 * 100 - 40, `requests ${i}..${i + 5} within ${(starts[i + 5] - starts[i]).toFixed(0)} ms`);
+  const { sharedRateLimit } = await import('../../src/batch/rate-limit.ts');
+  // A burst lets that many through at once after a quiet spell, then spaces the rest.
+  const burst = sharedRateLimit(store, 'test:burst', { perMinute: 600, burst: 5 });
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) await burst.acquire();
+  assert.ok(performance.now() - t0 < 80, 'the burst passed at once');
+  await burst.acquire();
+  assert.ok(performance.now() - t0 >= 60, 'the sixth waited for its slot');
+  assert.throws(() => sharedRateLimit(store, 'x', { perMinute: 0 }), { code: 'invalid_input' });
+  await boss.stop({ graceful: false });
+  await store.close();
+});

@@ -64,9 +64,11 @@ export async function queueCommand(ctx: CliContext, judgeRef: string, file: stri
 }
 
 /** `memalign worker`: judges queued batch records until interrupted (or idle, with --exit-when-idle). */
-export async function workerCommand(ctx: CliContext, options: { concurrency: string; modelConcurrency?: string; exitWhenIdle?: string; name?: string }): Promise<number> {
+export async function workerCommand(ctx: CliContext, options: { concurrency: string; modelConcurrency?: string; rpm?: string; burst?: string; exitWhenIdle?: string; name?: string }): Promise<number> {
   const concurrency = intFlag('--concurrency', options.concurrency, { min: 1, max: 512 });
   const modelConcurrency = options.modelConcurrency === undefined ? undefined : intFlag('--model-concurrency', options.modelConcurrency, { min: 1 });
+  const rpm = options.rpm === undefined ? undefined : intFlag('--rpm', options.rpm, { min: 1, example: 500 });
+  const burst = options.burst === undefined ? undefined : intFlag('--burst', options.burst, { min: 1, max: 10_000, example: 10 });
   const idle = options.exitWhenIdle === undefined ? undefined : intFlag('--exit-when-idle', options.exitWhenIdle, { min: 0, example: 30 });
   const embedderSpec = ctx.config.embedder ?? ctx.io.env.MEMALIGN_EMBEDDER;
   return withStore(ctx, async (store) => {
@@ -76,10 +78,10 @@ export async function workerCommand(ctx: CliContext, options: { concurrency: str
     process.once('SIGTERM', stop);
     let judged = 0; let last = 0;
     const started = performance.now();
-    ctx.note(`Worker${options.name ? ` ${options.name}` : ''} judging queued records from ${redactUrl(ctx.storePath)}, ${concurrency} at a time${modelConcurrency ? `, at most ${modelConcurrency} per model across all workers` : ''}. Ctrl-C stops.`);
+    ctx.note(`Worker${options.name ? ` ${options.name}` : ''} judging queued records from ${redactUrl(ctx.storePath)}, ${concurrency} at a time${modelConcurrency ? `, at most ${modelConcurrency} per model across all workers` : ''}${rpm ? `, at most ${rpm} requests a minute per model across all workers` : ''}. Ctrl-C stops.`);
     try {
       const report = await runWorker({
-        store, concurrency, modelConcurrency, name: options.name, signal: abort.signal, exitWhenIdleMs: idle === undefined ? undefined : idle * 1000, env: ctx.io.env,
+        store, concurrency, modelConcurrency, requestsPerMinute: rpm, burst, name: options.name, signal: abort.signal, exitWhenIdleMs: idle === undefined ? undefined : idle * 1000, env: ctx.io.env,
         model: ctx.flags.model, embedder: embedderSpec ? resolveEmbedder(embedderSpec, { env: ctx.io.env, maxBatch: ctx.config.embedderBatch }) : undefined,
         onEvent: (e) => {
           if (e.type === 'flush') judged += e.written;

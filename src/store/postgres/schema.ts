@@ -28,6 +28,10 @@ const MIGRATIONS: string[] = [
      memory_version INTEGER NOT NULL, worker TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (batch, seq),
      FOREIGN KEY (batch, seq) REFERENCES {s}.batch_items (batch, seq) ON DELETE CASCADE);
    CREATE TABLE {s}.rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, refilled_at DOUBLE PRECISION NOT NULL);`,
+  // Request rate limits shared by every worker (see src/batch/rate-limit.ts): per key, the
+  // theoretical arrival time of the next request (GCRA), in seconds of the database's clock.
+  `DROP TABLE {s}.rate_buckets;
+   CREATE TABLE {s}.rate_limits (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);`,
 ];
 
 /** The schema version this code writes. */
