@@ -190,7 +190,7 @@ const body = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  ...runs.map((r) => `${r.store}: judging ${ITEMS} items on arrival took ${r.judgeS.toFixed(1)} s (ideal ${r.judgeIdealS.toFixed(1)} s at ${C} × ${LATENCY} ms); server RSS ${r.rssStartMb.toFixed(0)} MB at start, ${r.rss.rssMb.toFixed(0)} MB at the end (peak ${r.rss.peakMb.toFixed(0)} MB) with ${2 * ITEMS} items and reviews held.`),
+  ...runs.map((r) => `${r.store}: judging ${ITEMS} items on arrival took ${r.judgeS.toFixed(1)} s (ideal ${r.judgeIdealS.toFixed(1)} s at ${C} × ${LATENCY} ms); server RSS ${r.rssStartMb.toFixed(0)} MB at start, ${r.rss.rssMb.toFixed(0)} MB at the end (peak ${r.rss.peakMb.toFixed(0)} MB), after ${2 * ITEMS} items judged or loaded and reviewed.`),
   '',
   `Target: p99 of next-item and submit ≤ 50 ms at the reviewers' pace, no lost or duplicated feedback at either pace — ${pass ? 'met' : '**not met**'} in this run.`,
 ].join('\n');
