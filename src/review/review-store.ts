@@ -274,7 +274,7 @@ export class ReviewStore {
   /** Items of a queue in queue order (most needed first), a page at a time. */
   async items(queueId: string, options: { state?: QueueItem['state']; limit?: number; cursor?: string | null; ids?: string[] } = {}): Promise<Page<QueueItem>> {
     const limit = Math.min(Math.max(1, options.limit ?? PAGE), 500);
-    const offset = options.cursor ? Number(options.cursor) || 0 : 0;
+    const offset = cursorNumber(options.cursor, 0);
     const params: SqlValue[] = [queueId];
     let where = 'queue = ?';
     if (options.state) { where += ' AND state = ?'; params.push(options.state); }
@@ -460,7 +460,7 @@ export class ReviewStore {
   /** The audit log, newest first, a page at a time. */
   async auditLog(options: { limit?: number; cursor?: string | null } = {}): Promise<Page<AuditEntry>> {
     const limit = Math.min(Math.max(1, options.limit ?? PAGE), 500);
-    const before = options.cursor ? Number(options.cursor) : Number.MAX_SAFE_INTEGER;
+    const before = cursorNumber(options.cursor, Number.MAX_SAFE_INTEGER);
     const rows = await this.sql.all(this.q('SELECT * FROM {p}review_audit WHERE seq < ? ORDER BY seq DESC LIMIT ?'), [before, limit + 1]);
     const items = rows.slice(0, limit).map((r) => ({ seq: Number(r.seq), at: r.at as string, user: r.user_name as string, action: r.action as string, target: r.target as string, detail: r.detail as string }));
     return { items, next: rows.length > limit ? String(items[items.length - 1].seq) : null };
@@ -478,6 +478,12 @@ export class ReviewStore {
   async close(): Promise<void> {
     if (this.ownsSql || this.sql.dialect === 'sqlite') await this.sql.close();
   }
+}
+
+/** A page cursor as the number it stands for; anything else (a client's typo, a negative) is the first page. */
+function cursorNumber(cursor: string | null | undefined, first: number): number {
+  if (!cursor || !/^\d{1,15}$/.test(cursor)) return first;
+  return Number(cursor);
 }
 
 /** A reproducible draw in [0, 1) per queue and item. */

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
+import { bodyLimit } from 'hono/body-limit';
 import type { Account, Memalign, ReviewStore } from '../index.ts';
 import { LoginLimiter, newSecret, secretHash, verifyPassword, type Permission } from './auth.ts';
 import { errorBody, HttpError } from './http-errors.ts';
@@ -107,6 +108,9 @@ export function createApp(options: AppOptions): { app: Hono<AppEnv>; service: Re
     if (c.get('via') === 'session' && c.req.header('x-csrf-token') !== c.get('csrf')) throw new HttpError('csrf', 'Missing or wrong X-CSRF-Token header: reload the page (the token is in GET /api/me).');
     return next();
   });
+
+  // Bodies sent without a length (chunked) are cut off at the same limit while they are read.
+  app.use('/api/*', bodyLimit({ maxSize: maxBody, onError: () => { throw new HttpError('payload_too_large', `The request body is over ${maxBody} bytes. Send items in parts.`); } }));
 
   const operations: Operation[] = [];
   const handle = (op: Operation, fn: (c: Context<AppEnv>, user: Account) => Promise<unknown>) => {

@@ -71,6 +71,8 @@ export class LoginLimiter {
   fail(keys: string[], now = Date.now()): void {
     for (const key of keys) this.failures.set(key, [...(this.failures.get(key) ?? []), now].slice(-this.limit * 2));
     if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.every((t) => t <= now - this.windowMs)) this.failures.delete(k);
+    // Bounded whatever an attacker sends: the oldest keys go first.
+    for (const k of this.failures.keys()) { if (this.failures.size <= 100_000) break; this.failures.delete(k); }
   }
 
   succeed(keys: string[]): void {

@@ -492,7 +492,7 @@ function arr<T>(x: T[] | undefined): T[] {
 
 function paged<T>(list: T[], options: { limit?: number; cursor?: string | null }): Page<T> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
-  const offset = Math.max(0, Number(options.cursor) || 0);
+  const offset = options.cursor && /^\d{1,15}$/.test(options.cursor) ? Number(options.cursor) : 0;
   return { items: list.slice(offset, offset + limit), next: offset + limit < list.length ? String(offset + limit) : null };
 }
 

@@ -118,3 +118,32 @@ test('every response carries a strict Content-Security-Policy and no-sniff; the 
     assert.ok(routed.length >= 30);
   } finally { await t.close(); }
 });
+
+test('hostile requests: bodies over the limit (with or without a length), bad cursors and unknown routes get clear errors, never a crash', async () => {
+  const t = await testServer();
+  try {
+    const { createApp } = await import('../../src/server/index.ts');
+    const small = createApp({ judges: [t.ma], reviews: t.reviews, auth: false, maxBodyBytes: 1000 }).app;
+    const big = JSON.stringify({ records: [{ id: 'x', inputs: 'a'.repeat(5000), outputs: 'b' }] });
+    const declared = await small.request('/api/judges/sql/queues', { method: 'POST', headers: { host: '127.0.0.1:1', 'content-type': 'application/json', 'content-length': String(big.length) }, body: big });
+    assert.equal(declared.status, 413);
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const chunked = await small.request('/api/judges/sql/queues', { method: 'POST', headers: { host: '127.0.0.1:1', 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    assert.equal(chunked.status, 413);
+    const ann = await t.as('ann');
+    const q = (await ann('POST', '/api/judges/sql/queues', { name: 'c', calibration: 0 })).json;
+    for (const cursor of ['-5', 'abc', '1e9', '99999999999999999999']) {
+      const res = await ann('GET', `/api/queues/${q.id}/items?cursor=${encodeURIComponent(cursor)}`);
+      assert.equal(res.status, 200, cursor);
+      assert.equal((await ann('GET', `/api/audit?cursor=${encodeURIComponent(cursor)}`)).status, 200, cursor);
+    }
+    assert.equal((await ann('GET', `/api/queues/${q.id}/items?limit=abc`)).json.error.code, 'invalid_input');
+    assert.equal((await ann('GET', '/api/nope')).json.error.code, 'not_found');
+    assert.equal((await ann('POST', '/api/judges/sql/queues', '{"name": ')).json.error.code, 'invalid_input');
+    assert.equal((await ann('POST', '/api/judges/sql/queues', '[1,2]')).status, 400);
+    assert.equal((await ann('GET', '/api/judges/nope/queues')).status, 404);
+    assert.equal((await ann('GET', '/login?next=//evil.example')).status, 302, 'signed in: straight to the app');
+    const anon = await t.as(null);
+    assert.match((await anon('GET', '/login?next=//evil.example/x')).text, /data-next="\/"/, 'the sign-in redirect stays on this site');
+  } finally { await t.close(); }
+});
