@@ -14,15 +14,8 @@ export interface NewItem { record: JudgedRecord; verdict?: ItemVerdict; memoryVe
 /** Where a judged item goes in the queue. */
 export interface Placement { id: string; verdict: ItemVerdict | null; memoryVersion: number | null; priority: number; reason: ItemReason; why: string; error?: string }
 
-/** A review to submit. */
-export interface ReviewInput {
-  queue: string;
-  item: string;
-  reviewer: string;
-  value?: VerdictValue;
-  rationale?: string;
-  expected?: string;
-  verdictSeen?: JudgeVerdictSeen;
+/** A review to submit: what the reviewer says (the verdict seen defaults to the item's). */
+export interface ReviewInput extends Pick<Review, 'queue' | 'item' | 'reviewer' | 'value' | 'rationale' | 'expected' | 'verdictSeen'> {
   /** The client's key for this submission: a retry with the same key returns the first answer. */
   idempotencyKey?: string;
   /** May review items assigned to someone else (admins). */
