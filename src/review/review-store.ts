@@ -1,4 +1,4 @@
-import type { JudgedRecord, JudgeVerdictSeen, VerdictValue } from '../core/types.ts';
+import type { JudgedRecord, VerdictValue } from '../core/types.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import { ConflictError, ForbiddenError, NotFoundError, StoreError, ValidationError } from '../core/errors.ts';
 import { recordContentKey } from '../core/feedback/identity.ts';

@@ -190,11 +190,15 @@ export class ReviewService {
     });
   }
 
-  /** Judges the queue's failed items again. */
+  /**
+   * Judges the queue's failed items again, and items left `judging` when no judging runs for this
+   * judge in this server (a restart ended the job that held them).
+   */
   async retryFailed(user: Account, queueId: string): Promise<{ job: string | null; items: number }> {
     this.need(user, 'admin');
     const queue = await this.reviews.queue(queueId);
-    const failed = await this.reviews.allItems(queueId, ['failed']);
+    const orphans = this.jobs.running('judge', queue.judge) ? [] : ['judging' as const];
+    const failed = await this.reviews.allItems(queueId, ['failed', ...orphans]);
     if (failed.length === 0) return { job: null, items: 0 };
     return { job: this.judgeInBackground(user, queue, failed.map((i) => i.id)).id, items: failed.length };
   }

@@ -167,3 +167,26 @@ test('memory curation through the API: write, edit, pin, delete, restore a guide
     assert.match(exported.headers.get('content-disposition') ?? '', /attachment/);
   } finally { await t.close(); }
 });
+
+test('failed judgements stay in the queue with their error; retry judges them again, and items a restart left unjudged', async () => {
+  let down = true;
+  const t = await testServer({ model: mockChatModel({ respond: () => { if (down) throw providerFailure('Simulated outage (HTTP 400)', false); return { rationale: 'fine', value: true }; } }) });
+  try {
+    const ann = await t.as('ann');
+    const q = (await ann('POST', '/api/judges/sql/queues', { name: 'flaky', calibration: 0 })).json;
+    await ann('POST', `/api/queues/${q.id}/items`, { records: records(3) });
+    await judged(t.reviews, q.id);
+    const failed = (await ann('GET', `/api/queues/${q.id}/items?state=failed`)).json.items;
+    assert.equal(failed.length, 3);
+    assert.ok(failed[0].error);
+    // As if a server restart ended the job that was judging these.
+    await t.reviews.addItems(q.id, records(2, 10).map((record) => ({ record })), 'ann');
+    assert.equal((await ann('GET', `/api/queues/${q.id}`)).json.progress.judging, 2);
+    down = false;
+    const retry = (await ann('POST', `/api/queues/${q.id}/retry`)).json;
+    assert.equal(retry.items, 5);
+    await t.service.jobs.idle();
+    const progress = (await ann('GET', `/api/queues/${q.id}`)).json.progress;
+    assert.deepEqual([progress.open, progress.failed, progress.judging], [5, 0, 0]);
+  } finally { await t.close(); }
+});

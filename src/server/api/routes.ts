@@ -95,7 +95,7 @@ export function apiRoutes(handle: Handle, s: ReviewService): void {
     body: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: str }, reviewer: { type: ['string', 'null'] } } } },
   async (c, user) => ({ assigned: await s.assign(user, p(c, 'queue'), await json(c)) }));
 
-  handle({ method: 'post', path: '/api/queues/:queue/retry', tag: 'queues', permission: 'admin', summary: 'Judge the queue\'s failed items again', returns: '{ job, items }' }, async (c, user) => s.retryFailed(user, p(c, 'queue')));
+  handle({ method: 'post', path: '/api/queues/:queue/retry', tag: 'queues', permission: 'admin', summary: 'Judge the queue\'s failed items again (and items a restart left unjudged)', returns: '{ job, items }' }, async (c, user) => s.retryFailed(user, p(c, 'queue')));
 
   handle({ method: 'get', path: '/api/judges/:judge/agreement', tag: 'align', permission: 'read', summary: 'Agreement between reviewers (Fleiss\' κ / Krippendorff\'s α, pairwise Cohen\'s κ) and judge↔human over memory versions', returns: '{ reviewers, evaluations, pending }' },
     async (c, user) => s.agreement(user, p(c, 'judge')));

@@ -120,7 +120,7 @@ export function pageRoutes(app: Hono<AppEnv>, s: ReviewService, options: { auth:
             <div class="job" data-job hidden><progress max="1" value="0"></progress> <span data-job-text></span></div>
             <p class="error" data-error></p>
           </form>
-          ${progress.failed ? html`<button data-api-click="POST /api/queues/${enc(queue.id)}/retry" data-then="reload">Judge ${progress.failed} failed item(s) again</button>` : ''}
+          ${progress.failed || (progress.judging && !s.jobs.running('judge', queue.judge)) ? html`<button data-api-click="POST /api/queues/${enc(queue.id)}/retry" data-then="reload">Judge ${progress.failed + (s.jobs.running('judge', queue.judge) ? 0 : progress.judging)} unjudged item(s) again</button>` : ''}
           <details><summary>Assign items</summary><form data-api="POST /api/queues/${enc(queue.id)}/assign" data-then="reload" class="stack">
             <label>Item ids (comma-separated) <input name="items" data-list required></label>
             <label>Reviewer (empty: nobody) <input name="reviewer"></label><button>Assign</button></form></details>
