@@ -9,6 +9,10 @@ if (major < 22 || (major === 22 && minor < 13)) {
 // Compiled code is cached on disk (Node's compile cache), so later starts skip parsing memalign's modules.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
+// A reader that stops early (`memalign … | head`) closes the pipe: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => { if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw error; });
+}
 const { runCli } = await import('../dist/cli/main.js');
 process.exitCode = await runCli(process.argv.slice(2), {
   cwd: process.cwd(), env: process.env, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s),

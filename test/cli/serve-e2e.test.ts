@@ -76,3 +76,14 @@ test('memalign serve --no-auth is refused off loopback (exit 4), and a project w
     assert.match(bad.err, /--role: must be one of admin, reviewer, viewer/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('a reader that stops early (memalign --help | head) ends memalign quietly, without a stack trace', async () => {
+  const child = spawn(process.execPath, [BIN, '--help'], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  // The reader is gone before memalign writes a byte.
+  child.stdout.destroy();
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /EPIPE|Error/);
+});
