@@ -46,10 +46,27 @@ async function placements(ma: Memalign, items: QueueItem[], results: JudgeResult
     const r = results[i];
     if (!r.ok) return { id: item.id, verdict: item.verdict, memoryVersion: item.memoryVersion, priority: 0, reason: 'pending', why: `Judging failed: ${r.error.message}`, error: r.error.message };
     const verdict: ItemVerdict = { value: r.value, rationale: r.rationale, provenance: r.provenance };
-    const feedbackValues = [...state.feedback.values()].filter((f) => f.record.id === item.id && f.value !== undefined).map((f) => f.value as VerdictValue);
+    const feedbackValues = feedbackValuesOf(state.feedback).get(item.id) ?? [];
     const precedentValues = r.provenance.episodes.map((e) => state.episodes.get(e.id)?.value).filter((v): v is VerdictValue => v !== undefined);
     return { id: item.id, verdict, memoryVersion: r.provenance.memoryVersion, ...placeOf({ kind, verdict, feedbackValues, precedentValues, calibration: item.calibration, needed: item.needed }) };
   });
+}
+
+// Expert values per record id, indexed once per feedback map (each memory version has its own),
+// not scanned per placed item: a queue of 10 000 items on a memory of 100 000 feedback stays linear.
+const valuesByRecord = new WeakMap<Map<string, Feedback>, Map<string, VerdictValue[]>>();
+export function feedbackValuesOf(feedback: Map<string, Feedback>): Map<string, VerdictValue[]> {
+  let index = valuesByRecord.get(feedback);
+  if (!index) {
+    index = new Map();
+    for (const f of feedback.values()) {
+      if (f.value === undefined) continue;
+      const list = index.get(f.record.id);
+      if (list) list.push(f.value); else index.set(f.record.id, [f.value]);
+    }
+    valuesByRecord.set(feedback, index);
+  }
+  return index;
 }
 
 /** The feedback a review becomes: the reviewer is the author, so their resubmission supersedes it. */

@@ -1,5 +1,5 @@
 import {
-  alignReviews, checkValue, placeOf, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
+  alignReviews, checkValue, placeOf, feedbackValuesOf, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
   type Account, type AlignOutcome, type Episode, type Evaluation, type Feedback, type Guideline, type Issue, type ItemVerdict, type JudgedRecord, type LogEntry,
   type Memalign, type MemalignEvent, type NewItem, type Page, type QueueItem, type Review, type ReviewerAgreement, type ReviewQueue, type ReviewStore, type Role, type VerdictValue,
 } from '../index.ts';
@@ -174,7 +174,7 @@ export class ReviewService {
     for (const id of ids) {
       const item = await this.reviews.item(queue.id, id);
       if (!item.verdict) continue;
-      const feedbackValues = [...state.feedback.values()].filter((f) => f.record.id === id && f.value !== undefined).map((f) => f.value as VerdictValue);
+      const feedbackValues = feedbackValuesOf(state.feedback).get(id) ?? [];
       const precedentValues = item.verdict.provenance.episodes.map((e) => state.episodes.get(e.id)?.value).filter((v): v is VerdictValue => v !== undefined);
       placements.push({ id, verdict: item.verdict, memoryVersion: item.memoryVersion, ...placeOf({ kind: ma.definition.output, verdict: item.verdict, feedbackValues, precedentValues, calibration: item.calibration, needed: item.needed }) });
     }
