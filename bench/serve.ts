@@ -83,7 +83,7 @@ async function settle(store: string): Promise<void> {
 }
 
 interface Phase { think: number; next: number[]; submit: number[]; submitted: number; handedTwice: number; replays: number; replayed: number; reviews: number; itemsNotOnce: number; wallS: number }
-interface Run { store: string; judgeS: number; judgeIdealS: number; phases: Phase[]; rss: { rssMb: number; peakMb: number }; rssStartMb: number }
+interface Run { store: string; judgeS: number; judgeIdealS: number; phases: Phase[]; rss: { rssMb: number; peakMb: number }; rssStartMb: number; heapUsedMb: number; heapTotalMb: number }
 
 /** N reviewers work through a queue until it is empty; every 50th submission is retried with its idempotency key. */
 async function review(admin: MemalignClient, reviewers: MemalignClient[], queue: string, think: number): Promise<Phase> {
@@ -157,7 +157,8 @@ async function measure(kind: string, store: string, model: string): Promise<Run>
     await settle(store);
     log(`${kind}: ${REVIEWERS} reviewers flat out…`);
     phases.push(await review(admin, reviewers, flat.id, 0));
-    return { store: kind, judgeS, judgeIdealS: (ITEMS * LATENCY) / C / 1000, phases, rss: rss(server.proc.pid!), rssStartMb };
+    const health = await admin.health();
+    return { store: kind, judgeS, judgeIdealS: (ITEMS * LATENCY) / C / 1000, phases, rss: rss(server.proc.pid!), rssStartMb, heapUsedMb: health.memory!.heapUsedMb, heapTotalMb: health.memory!.heapTotalMb };
   } finally {
     server.proc.kill('SIGTERM');
     await new Promise((r) => server.proc.once('exit', r));
@@ -190,7 +191,7 @@ const body = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  ...runs.map((r) => `${r.store}: judging ${ITEMS} items on arrival took ${r.judgeS.toFixed(1)} s (ideal ${r.judgeIdealS.toFixed(1)} s at ${C} × ${LATENCY} ms); server RSS ${r.rssStartMb.toFixed(0)} MB at start, ${r.rss.rssMb.toFixed(0)} MB at the end (peak ${r.rss.peakMb.toFixed(0)} MB), after ${2 * ITEMS} items judged or loaded and reviewed.`),
+  ...runs.map((r) => `${r.store}: judging ${ITEMS} items on arrival took ${r.judgeS.toFixed(1)} s (ideal ${r.judgeIdealS.toFixed(1)} s at ${C} × ${LATENCY} ms); server RSS ${r.rssStartMb.toFixed(0)} MB at start, ${r.rss.rssMb.toFixed(0)} MB at the end (peak ${r.rss.peakMb.toFixed(0)} MB; V8 heap ${r.heapUsedMb.toFixed(0)} MB used of ${r.heapTotalMb.toFixed(0)} MB reserved, from /api/health), after ${2 * ITEMS} items judged or loaded and reviewed.`),
   '',
   `Target: p99 of next-item and submit ≤ 50 ms at the reviewers' pace, no lost or duplicated feedback at either pace — ${pass ? 'met' : '**not met**'} in this run.`,
 ].join('\n');

@@ -114,6 +114,7 @@ export function createClient(options: ClientOptions) {
     updateUser: (name: string, changes: { role?: Role; password?: string; disabled?: boolean }) => call<Account>('PATCH', `/api/users/${enc(name)}`, changes),
     createToken: (name: string, label?: string) => call<{ token: string }>('POST', `/api/users/${enc(name)}/tokens`, { label }),
     openApi: () => call<Json>('GET', '/api/openapi.json'),
+    health: () => call<{ ok: boolean; version: string; uptimeS?: number; memory?: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number }; jobs?: number }>('GET', '/api/health'),
   };
 }
 

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { bodyLimit } from 'hono/body-limit';
-import type { Account, Memalign, ReviewStore } from '../index.ts';
+import { VERSION, type Account, type Memalign, type ReviewStore } from '../index.ts';
 import { LoginLimiter, newSecret, secretHash, verifyPassword, type Permission } from './auth.ts';
 import { errorBody, HttpError } from './http-errors.ts';
 import { openApiDocument, type Operation } from './openapi.ts';
@@ -159,6 +159,15 @@ export function createApp(options: AppOptions): { app: Hono<AppEnv>; service: Re
   });
 
   handle({ method: 'get', path: '/api/me', tag: 'auth', permission: 'read', summary: 'The signed-in user, and the CSRF token to send with changes', returns: '{ user, csrf, auth }' }, async (c, user) => ({ user: { name: user.name, role: user.role }, csrf: c.get('csrf'), auth: options.auth }));
+
+  handle({ method: 'get', path: '/api/health', tag: 'admin', permission: 'public', summary: 'Liveness: ok and the version; for admins also uptime, memory and running jobs', returns: '{ ok, version, uptimeS?, memory?, jobs? }' }, async (c) => {
+    const user = c.get('user');
+    const base = { ok: true, version: VERSION };
+    if (!user || user.role !== 'admin') return base;
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+    return { ...base, uptimeS: Math.round(process.uptime()), memory: { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) }, jobs: service.jobs.runningCount() };
+  });
 
   apiRoutes(handle, service);
 

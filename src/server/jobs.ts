@@ -33,6 +33,10 @@ export class Jobs {
     return [...this.jobs.values()].find((j) => j.kind === kind && j.judge === judge && !j.finished);
   }
 
+  runningCount(): number {
+    return [...this.jobs.values()].filter((j) => !j.finished).length;
+  }
+
   /** Waits for every running job (for a clean shutdown). */
   async idle(): Promise<void> {
     const running = [...this.jobs.values()].filter((j) => !j.finished);

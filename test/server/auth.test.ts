@@ -147,3 +147,17 @@ test('hostile requests: bodies over the limit (with or without a length), bad cu
     assert.match((await anon('GET', '/login?next=//evil.example/x')).text, /data-next="\/"/, 'the sign-in redirect stays on this site');
   } finally { await t.close(); }
 });
+
+test('/api/health answers anyone with ok and the version, and admins also with memory and jobs', async () => {
+  const t = await testServer();
+  try {
+    const anon = await t.as(null);
+    const open = (await anon('GET', '/api/health')).json;
+    assert.equal(open.ok, true);
+    assert.equal(open.memory, undefined);
+    assert.equal((await (await t.as('rita'))('GET', '/api/health')).json.memory, undefined);
+    const admin = (await (await t.as('ann'))('GET', '/api/health')).json;
+    assert.ok(admin.memory.rssMb > 0 && admin.memory.heapUsedMb > 0);
+    assert.equal(admin.jobs, 0);
+  } finally { await t.close(); }
+});
