@@ -41,7 +41,7 @@ export { resolveEmbedder } from './embed/resolve-embedder.ts';
 export { EpisodeIndex, type IndexedEpisode, type RecallHit, type RecallOptions } from './recall/episode-index.ts';
 export { recordText } from './recall/query-text.ts';
 
-export { readTable, rowIssue, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
+export { readTable, parseTable, rowIssue, MAX_FIELD_CHARS, type TableRow } from './io/read-table.ts';
 export { parseCsv, type CsvRow } from './io/csv.ts';
 export { parseMapping, checkMapping, rowToFeedback, rowToRecord, type Mapping } from './io/map-row.ts';
 

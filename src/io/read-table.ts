@@ -34,7 +34,17 @@ export async function readTable(file: string): Promise<TableRow[]> {
   } catch (error) {
     throw new ValidationError(`input file ${file}`, [{ file, path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path` }]);
   }
-  const text = decodeUtf8(bytes, file);
+  return parseTable(decodeUtf8(bytes, file), file);
+}
+
+/**
+ * `readTable` for text already in memory (an upload): the format comes from the file name's
+ * extension (`.csv`, `.json`, else JSONL), and every problem names the file and line.
+ *
+ * @example
+ * const rows = parseTable('{"id":"r1","inputs":"q","outputs":"a"}\n', 'records.jsonl');
+ */
+export function parseTable(text: string, file: string): TableRow[] {
   const kind = extname(file).toLowerCase();
   const { rows, issues } = kind === '.csv' ? csvRows(text, file) : kind === '.json' ? jsonRows(text, file) : jsonlRows(text, file);
   for (const row of rows) checkSizes(row.data, row, issues);

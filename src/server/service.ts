@@ -1,5 +1,5 @@
 import {
-  alignReviews, checkValue, placeOf, feedbackValuesOf, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
+  alignReviews, checkValue, placeOf, feedbackValuesOf, parseTable, parseMapping, checkMapping, rowToRecord, rowIssue, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
   type Account, type AlignOutcome, type Episode, type Evaluation, type Feedback, type Guideline, type Issue, type ItemVerdict, type JudgedRecord, type LogEntry,
   type Memalign, type MemalignEvent, type NewItem, type Page, type QueueItem, type Review, type ReviewerAgreement, type ReviewQueue, type ReviewStore, type Role, type VerdictValue,
 } from '../index.ts';
@@ -119,43 +119,60 @@ export class ReviewService {
    * judge's verdict already made) to a queue. Every problem is reported with its position; nothing
    * is added unless everything is valid.
    */
-  async addItems(user: Account, queueId: string, body: { records?: unknown; verdicts?: unknown }): Promise<{ added: number; unchanged: number; job: string | null }> {
+  async addItems(user: Account, queueId: string, body: { records?: unknown; verdicts?: unknown; file?: unknown; map?: unknown }): Promise<{ added: number; unchanged: number; job: string | null }> {
     this.need(user, 'admin');
     const queue = await this.reviews.queue(queueId);
     const ma = this.judge(queue.judge);
     const kind = ma.definition.output;
     const issues: Issue[] = [];
     const items: NewItem[] = [];
+    type Line = { record?: unknown; result?: { ok?: boolean; value?: unknown; rationale?: unknown; provenance?: unknown } };
+    // One entry: a record or a verdicts-file line, and how to name a problem in it.
+    const add = (line: Line, verdictLine: boolean, at: (path: string, message: string) => void) => {
+      if (verdictLine && (typeof line !== 'object' || line === null)) return at('', 'must be a line of a verdicts file: {"record": …, "result": …}');
+      const prefix = verdictLine ? 'record' : '';
+      const record = parseRecord(line.record, (p, m) => at([prefix, p].filter(Boolean).join('.'), m));
+      if (!record) return;
+      if (ID_PROBLEM.test(record.id)) return at(prefix ? 'record.id' : 'id', 'must not contain control characters');
+      let verdict: ItemVerdict | undefined;
+      const result = line.result;
+      if (verdictLine && result && result.ok !== false) {
+        const value = checkValue(kind, result.value);
+        if (!value.ok) return at('result.value', value.message);
+        if (typeof result.rationale !== 'string') return at('result.rationale', 'must be the judge\'s rationale (text)');
+        const provenance = result.provenance as ItemVerdict['provenance'] | undefined;
+        if (!provenance || typeof provenance !== 'object' || !Number.isInteger(provenance.memoryVersion)) return at('result.provenance', 'must be the provenance the judge wrote (with memoryVersion)');
+        verdict = { value: value.value, rationale: result.rationale, provenance: { ...provenance, guidelineIds: arr(provenance.guidelineIds), episodes: arr(provenance.episodes) } };
+      }
+      items.push({ record, verdict, memoryVersion: verdict?.provenance.memoryVersion });
+    };
     const take = (list: unknown, field: 'records' | 'verdicts') => {
       if (list === undefined) return;
       if (!Array.isArray(list)) { issues.push({ path: field, message: `must be a list of ${field === 'records' ? 'records' : 'verdicts-file lines'}` }); return; }
       if (list.length > 100_000) { issues.push({ path: field, message: 'at most 100 000 items per request: send them in parts' }); return; }
-      list.forEach((raw, i) => {
-        const at = (path: string, message: string) => issues.push({ path: `${field}[${i}]${path ? `.${path}` : ''}`, message });
-        type Line = { record?: unknown; result?: { ok?: boolean; value?: unknown; rationale?: unknown; provenance?: unknown } };
-        const line: Line = field === 'verdicts' ? raw as Line : { record: raw };
-        if (field === 'verdicts' && (typeof line !== 'object' || line === null)) return at('', 'must be a line of a verdicts file: {"record": …, "result": …}');
-        const prefix = field === 'verdicts' ? 'record' : '';
-        const record = parseRecord(line.record, (p, m) => at([prefix, p].filter(Boolean).join('.'), m));
-        if (!record) return;
-        if (ID_PROBLEM.test(record.id)) return at(prefix ? 'record.id' : 'id', 'must not contain control characters');
-        let verdict: ItemVerdict | undefined;
-        const result = line.result;
-        if (field === 'verdicts' && result && result.ok !== false) {
-          const value = checkValue(kind, result.value);
-          if (!value.ok) return at('result.value', value.message);
-          if (typeof result.rationale !== 'string') return at('result.rationale', 'must be the judge\'s rationale (text)');
-          const provenance = result.provenance as ItemVerdict['provenance'] | undefined;
-          if (!provenance || typeof provenance !== 'object' || !Number.isInteger(provenance.memoryVersion)) return at('result.provenance', 'must be the provenance the judge wrote (with memoryVersion)');
-          verdict = { value: value.value, rationale: result.rationale, provenance: { ...provenance, guidelineIds: arr(provenance.guidelineIds), episodes: arr(provenance.episodes) } };
-        }
-        items.push({ record, verdict, memoryVersion: verdict?.provenance.memoryVersion });
-      });
+      list.forEach((raw, i) => add(field === 'verdicts' ? raw as Line : { record: raw }, field === 'verdicts', (path, message) => issues.push({ path: `${field}[${i}]${path ? `.${path}` : ''}`, message })));
     };
-    const b = (body ?? {}) as { records?: unknown; verdicts?: unknown };
+    const b = (body ?? {}) as { records?: unknown; verdicts?: unknown; file?: unknown; map?: unknown };
     take(b.records, 'records');
     take(b.verdicts, 'verdicts');
-    if (b.records === undefined && b.verdicts === undefined) issues.push({ path: '', message: 'send "records" (judged on arrival) or "verdicts" (lines of a verdicts file)' });
+    if (b.file !== undefined) {
+      // An uploaded file, read with the CLI's rules: JSONL, JSON or CSV by its name, columns mapped with "map".
+      const file = b.file as { name?: unknown; text?: unknown };
+      if (typeof file !== 'object' || file === null || typeof file.name !== 'string' || typeof file.text !== 'string') {
+        issues.push({ path: 'file', message: 'send the file as {"name": "records.csv", "text": "…"}' });
+      } else if (b.map !== undefined && typeof b.map !== 'string') {
+        issues.push({ path: 'map', message: 'give the column mapping as text, e.g. "inputs=question,outputs=answer"' });
+      } else {
+        const name = file.name.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200) || 'upload';
+        const rows = parseTable(file.text, name);
+        const mapping = parseMapping(b.map as string | undefined);
+        const verdictFile = rows.every((r) => 'record' in r.data && 'result' in r.data);
+        if (!verdictFile) checkMapping(rows, mapping);
+        if (rows.length > 100_000) issues.push({ file: name, path: '', message: 'at most 100 000 items per upload: split the file' });
+        else for (const row of rows) add(verdictFile ? row.data as Line : { record: rowToRecord(row, mapping) }, verdictFile, (path, message) => issues.push(rowIssue(row, path, message)));
+      }
+    }
+    if (b.records === undefined && b.verdicts === undefined && b.file === undefined) issues.push({ path: '', message: 'send "records" (judged on arrival), "verdicts" (lines of a verdicts file) or "file" (an uploaded file)' });
     if (issues.length) throw new ValidationError('items', issues);
     const { added, unchanged } = await this.reviews.addItems(queueId, items, user.name);
     const withVerdict = new Set(items.filter((i) => i.verdict).map((i) => i.record.id));

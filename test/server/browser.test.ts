@@ -162,3 +162,20 @@ test('XSS payloads in records, rationales, reviews and guidelines stay inert in 
   assert.deepEqual(blocked.filter((u) => !u.startsWith('javascript:')), [], 'no request left the server');
   await page.context().close();
 });
+
+test('an admin uploads a CSV with a column mapping through the queue page; a bad file is refused with its line, in the page', { skip: browserSkip }, async () => {
+  const ann = await t.as('ann');
+  const q = (await ann('POST', '/api/judges/sql/queues', { name: 'upload', calibration: 0 })).json.id;
+  const { page, problems } = await signIn('ann');
+  await page.goto(`${server.url}/queues/${q}`);
+  await page.setInputFiles('form[data-form=upload] input[type=file]', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('qid,question,answer\nu1,"never closed,x\n') });
+  await page.fill('form[data-form=upload] input[name=map]', 'id=qid,inputs=question,outputs=answer');
+  await page.click('form[data-form=upload] button');
+  await page.waitForSelector('form[data-form=upload] [data-error]:text("bad.csv")');
+  await page.setInputFiles('form[data-form=upload] input[type=file]', { name: 'answers.csv', mimeType: 'text/csv', buffer: Buffer.from('qid,question,answer\nu1,How many users?,SELECT 1\nu2,Revenue?,SELECT 2\n') });
+  await page.click('form[data-form=upload] button');
+  await page.waitForSelector('table a:text("u2")', { timeout: 20_000 });
+  assert.equal((await t.reviews.progress(q)).total, 2);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});

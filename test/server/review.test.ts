@@ -190,3 +190,32 @@ test('failed judgements stay in the queue with their error; retry judges them ag
     assert.deepEqual([progress.open, progress.failed, progress.judging], [5, 0, 0]);
   } finally { await t.close(); }
 });
+
+test('an uploaded file is read with the CLI\'s rules: CSV with a column mapping, a verdicts file, and every bad line named by file and line', async () => {
+  const t = await testServer();
+  try {
+    const ann = await t.as('ann');
+    const q = (await ann('POST', '/api/judges/sql/queues', { name: 'uploads', calibration: 0 })).json;
+    const csv = 'qid,question,answer\nc1,"How many users, in total?",SELECT 1\nc2,"Revenue ""by region""","SELECT region,\nSUM(x)"\n';
+    const ok = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'answers.csv', text: csv }, map: 'id=qid,inputs=question,outputs=answer' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.added, 2);
+    await judged(t.reviews, q.id);
+    const c2 = (await ann('GET', `/api/queues/${q.id}/items/c2`)).json.item;
+    assert.equal(c2.record.inputs, 'Revenue "by region"');
+    assert.equal(c2.record.outputs, 'SELECT region,\nSUM(x)');
+    const badCsv = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'bad.csv', text: 'qid,question\nx1,"unterminated\n' }, map: 'id=qid,inputs=question,outputs=answer' });
+    assert.equal(badCsv.status, 400);
+    assert.equal(badCsv.json.error.issues[0].file, 'bad.csv');
+    assert.ok(badCsv.json.error.issues[0].line >= 2);
+    const notJson = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'records.jsonl', text: '{"id":"j1","inputs":"q","outputs":"a"}\nnot json\n' } });
+    assert.deepEqual(notJson.json.error.issues.map((i: { file: string; line: number }) => [i.file, i.line]), [['records.jsonl', 2]]);
+    const missing = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'records.jsonl', text: '{"id":"j1","inputs":"q","outputs":"a"}\n{"id":"j2","inputs":"q"}\n' } });
+    assert.deepEqual(missing.json.error.issues.map((i: { file: string; line: number; path: string }) => [i.file, i.line, i.path]), [['records.jsonl', 2, 'outputs']]);
+    assert.equal((await ann('GET', `/api/queues/${q.id}`)).json.progress.total, 2, 'nothing of a bad upload was added');
+    const verdicts = [{ record: { id: 'v1', inputs: 'q', outputs: 'a' }, result: { ok: true, value: false, rationale: 'wrong', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [] } } }].map((l) => JSON.stringify(l)).join('\n');
+    const fromVerdicts = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'records.verdicts.jsonl', text: verdicts } });
+    assert.deepEqual([fromVerdicts.json.added, fromVerdicts.json.job], [1, null], 'a verdicts file keeps its verdicts: nothing to judge');
+    assert.equal((await ann('GET', `/api/queues/${q.id}/items/v1`)).json.item.verdict.value, false);
+  } finally { await t.close(); }
+});

@@ -59,8 +59,9 @@ export function apiRoutes(handle: Handle, s: ReviewService): void {
     return { ok: true };
   });
 
-  handle({ method: 'post', path: '/api/queues/:queue/items', tag: 'queues', permission: 'admin', summary: 'Add records (judged on arrival, in the background) or lines of a verdicts file', returns: '{ added, unchanged, job }: follow the job at /api/jobs/{id}/events',
-    body: { type: 'object', properties: { records: { type: 'array', items: { type: 'object', required: ['id', 'inputs', 'outputs'] } }, verdicts: { type: 'array', items: { type: 'object', required: ['record', 'result'] } } } } },
+  handle({ method: 'post', path: '/api/queues/:queue/items', tag: 'queues', permission: 'admin', summary: 'Add records (judged on arrival, in the background), lines of a verdicts file, or an uploaded file (JSONL, JSON or CSV, read as the CLI reads it)', returns: '{ added, unchanged, job }: follow the job at /api/jobs/{id}/events',
+    body: { type: 'object', properties: { records: { type: 'array', items: { type: 'object', required: ['id', 'inputs', 'outputs'] } }, verdicts: { type: 'array', items: { type: 'object', required: ['record', 'result'] } },
+      file: { type: 'object', required: ['name', 'text'], properties: { name: { type: 'string', description: 'its extension picks the format: .csv, .json, else JSONL' }, text: { type: 'string' } } }, map: { type: 'string', description: 'column mapping, e.g. inputs=question,outputs=answer' } } } },
   async (c, user) => s.addItems(user, p(c, 'queue'), await json(c)));
 
   handle({ method: 'get', path: '/api/queues/:queue/items', tag: 'queues', permission: 'read', summary: 'Items in queue order (most needed first), with the reason for their place', returns: '{ items, next }',

@@ -14,7 +14,9 @@ async function api(method, path, body, headers = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (!res.ok) {
     const e = data?.error;
-    const issues = Array.isArray(e?.issues) ? e.issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ') : '';
+    // Each problem as the CLI prints it: file:line: field: what to fix.
+    const where = (i) => [i.file, i.line].filter((x) => x !== undefined && x !== null).join(':');
+    const issues = Array.isArray(e?.issues) ? e.issues.slice(0, 10).map((i) => `${where(i) ? `${where(i)}: ` : ''}${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ') : '';
     const error = new Error(e ? (issues || e.message) : `HTTP ${res.status}`);
     error.code = e?.code;
     throw error;
@@ -81,21 +83,6 @@ function follow(jobId, box) {
   });
 }
 
-function parseUpload(text, name) {
-  const trimmed = text.trim();
-  let rows;
-  if (trimmed.startsWith('[')) rows = JSON.parse(trimmed);
-  else {
-    rows = [];
-    trimmed.split(/\r?\n/).forEach((line, i) => {
-      if (!line.trim()) return;
-      try { rows.push(JSON.parse(line)); } catch (e) { throw new Error(`${name}:${i + 1}: not valid JSON (${e.message})`); }
-    });
-  }
-  const verdicts = rows.length > 0 && rows.every((r) => r && typeof r === 'object' && 'record' in r && 'result' in r);
-  return verdicts ? { verdicts: rows } : { records: rows };
-}
-
 document.addEventListener('submit', async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
@@ -112,8 +99,10 @@ document.addEventListener('submit', async (event) => {
     }
     if (kind === 'review') return await submitReview(form);
     if (kind === 'upload') {
+      // The server reads the file with the CLI's rules (JSONL, JSON or CSV; column mapping) and names any bad line.
       const file = form.querySelector('input[type="file"]').files[0];
-      const body = parseUpload(await file.text(), file.name);
+      const map = form.elements.map.value.trim();
+      const body = { file: { name: file.name, text: await file.text() }, ...(map ? { map } : {}) };
       const result = await api('POST', `/api/queues/${encodeURIComponent(form.dataset.queue)}/items`, body);
       toast(`Added ${result.added} item(s)${result.unchanged ? `, ${result.unchanged} already there` : ''}.`);
       if (result.job) await follow(result.job, form.querySelector('[data-job]'));

@@ -114,8 +114,9 @@ export function pageRoutes(app: Hono<AppEnv>, s: ReviewService, options: { auth:
         </section>
         ${admin ? html`<section class="card"><h2>Add items</h2>
           <form data-form="upload" data-queue="${queue.id}" class="stack">
-            <label>Records (.jsonl or .json; judged on arrival) or a verdicts file from <code>memalign judge</code>
-              <input type="file" name="file" accept=".jsonl,.json,.ndjson" required></label>
+            <label>Records (.jsonl, .json or .csv; judged on arrival) or a verdicts file from <code>memalign judge</code>
+              <input type="file" name="file" accept=".jsonl,.json,.ndjson,.csv" required></label>
+            <label>Column mapping <span class="muted small">(optional, as in the CLI's --map)</span> <input name="map" placeholder="inputs=question,outputs=answer"></label>
             <button class="primary">Add to queue</button>
             <div class="job" data-job hidden><progress max="1" value="0"></progress> <span data-job-text></span></div>
             <p class="error" data-error></p>
