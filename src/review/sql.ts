@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../core/errors.ts';
+import { inPgTransaction } from '../store/postgres/connection.ts';
 
 /** A row as the database returns it. */
 export type SqlRow = Record<string, unknown>;
@@ -141,20 +142,11 @@ export function postgresSql(pool: pg.Pool): Sql {
   });
   const sql: Sql = {
     ...on(pool),
-    async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+    tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+      return inPgTransaction(pool, (client) => {
         const inner: Sql = { ...on(client), tx: (f) => f(inner), close: async () => {} };
-        const result = await fn(inner);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+        return fn(inner);
+      });
     },
     async close() { /* the pool belongs to the memory store */ },
   };

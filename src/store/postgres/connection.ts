@@ -27,3 +27,25 @@ export async function loadPg(): Promise<typeof pg> {
     throw new ConfigError(`A postgres:// store needs the "pg" package, which could not be loaded (${(error as Error).message}): reinstall memalign with its dependencies.`);
   }
 }
+
+/**
+ * Runs `fn` in one transaction on one pooled connection: committed when it returns, rolled back
+ * when it throws, the connection released either way.
+ *
+ * @example
+ * await inPgTransaction(pool, async (client) => client.query('UPDATE …'));
+ */
+export async function inPgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -6,7 +6,7 @@ import type { MemoryOverview, MemoryStore, StoredMemory, StoredVector } from '..
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
 import { corruptRow, lazyEpisode, rowJson } from '../stored-rows.ts';
 import { checkSchemaName, migratePostgres } from './schema.ts';
-import { loadPg, redactUrl } from './connection.ts';
+import { inPgTransaction, loadPg, redactUrl } from './connection.ts';
 
 /** Options of the PostgreSQL store. */
 export interface PostgresStoreOptions {
@@ -156,18 +156,7 @@ class PgStore implements PostgresStore {
 
   /** Runs `fn` in one transaction on one connection (read-only ones see one snapshot). */
   private async tx<T>(mode: 'read' | 'write', fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    return inPgTransaction(this.pool, fn, mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
   }
 
   async load(judge: string, options: { vectors?: boolean } = {}): Promise<StoredMemory> {
