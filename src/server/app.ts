@@ -40,7 +40,10 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
  */
 export function createApp(options: AppOptions): { app: Hono<AppEnv>; service: ReviewService; operations: Operation[] } {
   const service = new ReviewService(options.judges, options.reviews, options);
-  const limiter = new LoginLimiter();
+  // Failed sign-ins: 5 per user name and 30 per client address in 10 minutes (a higher bar per
+  // address, so one client behind a shared proxy cannot lock everyone else out).
+  const userLimit = new LoginLimiter(5);
+  const addressLimit = new LoginLimiter(30);
   const sessionMs = options.sessionMs ?? 12 * 3600_000;
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const app = new Hono<AppEnv>();
@@ -133,16 +136,18 @@ export function createApp(options: AppOptions): { app: Hono<AppEnv>; service: Re
     const name = typeof body.name === 'string' ? body.name.slice(0, 100) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1000) : '';
     const ip = clientAddress(c);
-    const keys = [`user:${name.toLowerCase()}`, `ip:${ip}`];
-    const wait = limiter.retryAfter(keys);
+    const userKey = [`user:${name.toLowerCase()}`];
+    const addressKey = [`ip:${ip}`];
+    const wait = Math.max(userLimit.retryAfter(userKey), addressLimit.retryAfter(addressKey));
     if (wait > 0) throw new HttpError('rate_limited', `Too many failed sign-ins: try again in ${Math.ceil(wait / 60_000)} minute(s).`, Math.ceil(wait / 1000));
     const account = name ? await options.reviews.user(name) : undefined;
     const ok = await verifyPassword(password, account && !account.disabled ? account.passwordHash : null);
     if (!ok || !account) {
-      limiter.fail(keys);
+      userLimit.fail(userKey);
+      addressLimit.fail(addressKey);
       throw new HttpError('unauthorized', 'Wrong user name or password.');
     }
-    limiter.succeed([`user:${name.toLowerCase()}`]);
+    userLimit.succeed(userKey);
     const sid = newSecret();
     const csrf = newSecret();
     await options.reviews.createSession(secretHash(sid), account.name, csrf, Date.now() + sessionMs);
