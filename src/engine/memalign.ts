@@ -156,7 +156,7 @@ export class Memalign {
       checkRecordsAgainstMemory(state, items, { recordChange: options.recordChange, sources: options.sources && parsed.map((p) => options.sources![p.index] ?? {}) });
       const plan = planAlign(state, items, (r) => this.textOf(r));
       if (isEmptyPlan(plan)) return unchangedReport(state.version, plan.unchanged.length);
-      return executePlan(plan, byWhom(`align: ${plan.feedbackPuts.length} feedback (${plan.changed.length} changed)`, options.by), { ...this.context(options.signal), checkpoint: options.checkpoint });
+      return executePlan(plan, byWhom(`align: ${plan.feedbackPuts.length} feedback (${plan.feedbackPuts.length - plan.changed.length} new, ${plan.changed.length} changed)`, options.by), { ...this.context(options.signal), checkpoint: options.checkpoint });
     });
   }
 
