@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { DatabaseSync } from 'node:sqlite';
 import { openMemalign, openPostgresStore, openSqliteStore, createBatch, startJobEngine, batchStatus, hashedEmbedder, type MemoryStore } from '../src/index.ts';
 import { startPostgres } from '../src/testing/index.ts';
 import { corpus } from './lib/corpus.ts';
@@ -201,6 +202,18 @@ try {
         await store.commit(judge.name, await store.currentVersion(judge.name), ops, 'bench seed');
       }
     }
+    // The seeding leaves 100 000 fresh rows to vacuum and a checkpoint due, which on this 2-core
+    // machine run for tens of seconds beside the loads: done first, so the loads measure loading.
+    {
+      const client = new pg.Client(server.url);
+      await client.connect();
+      await client.query('VACUUM ANALYZE memory.feedback, memory.episodes, memory.guidelines');
+      await client.query('CHECKPOINT');
+      await client.end();
+        const db = new DatabaseSync(sqlitePath);
+      db.exec('PRAGMA busy_timeout = 5000; PRAGMA wal_checkpoint(TRUNCATE);');
+      db.close();
+    }
     const loads: Record<string, { openMs: number; loadMs: number; readyMs: number; rssMb: number }[]> = { postgres: [], sqlite: [] };
     for (let i = 0; i < 3; i++) {
       for (const [name, location] of [['postgres', url], ['sqlite', sqlitePath]] as const) {
@@ -213,7 +226,7 @@ try {
       return `| ${name} | ${median(ls.map((l) => l.openMs)).toFixed(0)} ms | **${median(ls.map((l) => l.loadMs)).toFixed(0)} ms** | ${median(ls.map((l) => l.readyMs)).toFixed(0)} ms | ${median(ls.map((l) => l.rssMb)).toFixed(0)} MB |`;
     };
     const pgLoad = median(loads.postgres.map((l) => l.loadMs));
-    memory.push(`Load of a ${EPISODES.toLocaleString('en')}-episode memory (with feedback and vectors, ${embedder.dimension}-d) into a fresh process, median of 3 (target ≤ 1.5 s from PostgreSQL: ${pgLoad <= 1500 ? '✔' : '✗'}):`, '', '| store | open | load | recall ready (index built) | RSS |', '|---|---|---|---|---|', row('postgres'), row('sqlite'), '');
+    memory.push(`Load of a ${EPISODES.toLocaleString('en')}-episode memory (with feedback and vectors, ${embedder.dimension}-d) into a fresh process, median of 3, after the seeding's upkeep was done (\`VACUUM ANALYZE\` and \`CHECKPOINT\`; SQLite: a WAL checkpoint) (target ≤ 1.5 s from PostgreSQL: ${pgLoad <= 1500 ? '✔' : '✗'}):`, '', '| store | open | load | recall ready (index built) | RSS |', '|---|---|---|---|---|', row('postgres'), row('sqlite'), '');
 
     // Align commit latency: 20 feedback + 20 episodes per commit, 30 commits each, side by side.
     const commitMs: Record<string, number[]> = { postgres: [], sqlite: [] };
