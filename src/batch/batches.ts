@@ -103,12 +103,14 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
     }
     await client.query(`INSERT INTO ${s}.batches (id, judge, definition, model, pinned_version, snapshot, status, total, created_at, options) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9)`,
       [id, definition.name, JSON.stringify(definition), options.model, pinnedVersion, snapshot, records.length, createdAt, JSON.stringify({ maxAttempts })]);
+    // Each item is written once, with the id of the job that will judge it.
+    const jobs = records.map(() => randomUUID());
     for (let i = 0; i < records.length; i += CHUNK) {
       const chunk = records.slice(i, i + CHUNK);
-      await client.query(`INSERT INTO ${s}.batch_items (batch, seq, record) SELECT $1, seq, record FROM unnest($2::int[], $3::text[]) AS u(seq, record)`,
-        [id, chunk.map((_, j) => i + j), chunk.map((r) => JSON.stringify(r))]);
+      await client.query(`INSERT INTO ${s}.batch_items (batch, seq, record, job) SELECT $1, seq, record, job FROM unnest($2::int[], $3::text[], $4::text[]) AS u(seq, record, job)`,
+        [id, chunk.map((_, j) => i + j), chunk.map((r) => JSON.stringify(r)), jobs.slice(i, i + CHUNK)]);
+      await insertJobs(client, boss, { id, model: options.model, maxAttempts }, chunk.map((_, j) => i + j), jobs.slice(i, i + CHUNK));
     }
-    await queueJobs(client, boss, s, { id, model: options.model, maxAttempts }, records.map((_, i) => i));
     await client.query('COMMIT');
     return { id, judge: definition.name, definition, model: options.model, pinnedVersion, snapshot, status: 'running', total: records.length, createdAt, maxAttempts };
   } catch (error) {
@@ -119,14 +121,19 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
   }
 }
 
-// One job per record, its id kept with the item (to cancel it), in the caller's transaction.
+// New jobs for items already stored (a retry), their ids kept with the items (to cancel them), in the caller's transaction.
 async function queueJobs(client: pg.PoolClient, boss: PgBoss, s: string, batch: Pick<BatchInfo, 'id' | 'model' | 'maxAttempts'>, seqs: number[]): Promise<void> {
   for (let i = 0; i < seqs.length; i += CHUNK) {
     const chunk = seqs.slice(i, i + CHUNK);
     const jobs = chunk.map(() => randomUUID());
     await client.query(`UPDATE ${s}.batch_items i SET job = u.job FROM unnest($2::int[], $3::text[]) AS u(seq, job) WHERE i.batch = $1 AND i.seq = u.seq`, [batch.id, chunk, jobs]);
-    await boss.insert(JUDGE_QUEUE, chunk.map((seq, j) => ({ id: jobs[j], data: { batch: batch.id, seq }, group: { id: batch.model }, retryLimit: batch.maxAttempts - 1 })), { db: inTransaction(client) });
+    await insertJobs(client, boss, batch, chunk, jobs);
   }
+}
+
+// One job per record, with the given ids, in the caller's transaction.
+async function insertJobs(client: pg.PoolClient, boss: PgBoss, batch: Pick<BatchInfo, 'id' | 'model' | 'maxAttempts'>, seqs: number[], jobs: string[]): Promise<void> {
+  await boss.insert(JUDGE_QUEUE, seqs.map((seq, j) => ({ id: jobs[j], data: { batch: batch.id, seq }, group: { id: batch.model }, retryLimit: batch.maxAttempts - 1 })), { db: inTransaction(client) });
 }
 
 // A read-only copy of one judge's memory in a schema of its own, openable as a store.
