@@ -37,9 +37,10 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
   const recalled = hits.flatMap((h, i) => {
     const episode = state.episodes.get(h.id);
     if (!episode) return [];
-    const rendered = renderedExample(judge, episode, i + 1, exampleTokens);
+    const rendered = renderExample(judge, episode, i + 1, exampleTokens);
     if (rendered.truncated) truncatedExamples.push(episode.id);
-    return [{ episode, score: h.score, text: rendered.text, tokens: rendered.tokens }];
+    // Measured only if the budget needs it (see selectWorkingMemory), then remembered per episode.
+    return [{ episode, score: h.score, text: rendered.text, tokens: knownTokens(judge, episode, i + 1, exampleTokens), measure: () => measureExample(judge, episode, i + 1, exampleTokens, rendered.text) }];
   });
   const guidelines = m.semantic ? rankedGuidelines(state) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
@@ -65,20 +66,22 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
   };
 }
 
-// A recalled episode renders the same for the same judge, position and budget, so its token count
-// is measured once (episodes are immutable objects within a version), not on every verdict. Only
-// the number is kept: rendering again is cheap, and texts kept per episode would grow with memory.
+// A recalled episode renders the same for the same judge, position and budget, so once its token
+// count was measured it is kept (only the number: texts kept per episode would grow with memory).
+// Most verdicts never need it: the budget is checked in bytes first.
 const measuredExamples = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<string, number>>>();
-function renderedExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number) {
-  const out = renderExample(judge, episode, index, maxTokens);
+function knownTokens(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number): number | undefined {
+  return measuredExamples.get(judge)?.get(episode)?.get(`${index}:${maxTokens}`);
+}
+function measureExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number, text: string): number {
   let byEpisode = measuredExamples.get(judge);
   if (!byEpisode) { byEpisode = new WeakMap(); measuredExamples.set(judge, byEpisode); }
   let byKey = byEpisode.get(episode);
   if (!byKey) { byKey = new Map(); byEpisode.set(episode, byKey); }
   const key = `${index}:${maxTokens}`;
   let tokens = byKey.get(key);
-  if (tokens === undefined) { tokens = estimateTokens(out.text); byKey.set(key, tokens); }
-  return { ...out, tokens };
+  if (tokens === undefined) { tokens = estimateTokens(text); byKey.set(key, tokens); }
+  return tokens;
 }
 
 // Guidelines ranked once per memory version (each version has its own guidelines map), not per verdict.

@@ -57,3 +57,18 @@ test('the budget keeps pinned guidelines, then ranked ones, then examples in rec
   assert.deepEqual(tiny.guidelines.map((g) => g.id), ['p'], 'pinned guidelines are never dropped by the budget');
   assert.deepEqual(selectWorkingMemory(ranked, [ep('e1')], { budget: 200, tokens }), selectWorkingMemory(ranked, [ep('e1')], { budget: 200, tokens }));
 });
+
+test('when everything fits counted in bytes, the budget takes it all without measuring a single example; otherwise it measures', () => {
+  const g = (id: string, text: string, pinned = false): Guideline => ({ id, text, sources: [], origin: 'distilled', pinned, createdVersion: 1, updatedVersion: 1 });
+  const ranked = rankGuidelines([g('a', 'Use certified views.'), g('p', 'Never guess the table.', true), g('é', 'Ünïcödé counts in bytes: ✓ 🚀')]);
+  let measured = 0;
+  const ep = (id: string, text: string) => ({ episode: { id } as Episode, score: 1, text, measure: () => { measured += 1; return text.length; } });
+  const tokens = (t: string) => t.split(' ').length;
+  const fits = selectWorkingMemory(ranked, [ep('e1', 'short example'), ep('e2', 'another one')], { budget: 200, tokens });
+  assert.deepEqual([fits.guidelines.length, fits.episodes.length, fits.droppedEpisodes.length, measured], [3, 2, 0, 0]);
+  assert.equal(fits.pinnedTokens, tokens('Never guess the table.') + 2, 'pinned guidelines are still measured exactly');
+  // 'z'.repeat(150) is 150 bytes: over the byte bound, so examples are measured and the rules apply.
+  const tight = selectWorkingMemory(ranked, [ep('e1', 'z'.repeat(150)), ep('e2', 'tail')], { budget: 200, tokens });
+  assert.ok(measured > 0);
+  assert.deepEqual(tight.episodes.map((e) => e.episode.id), ['e1', 'e2'], 'by their measured size (everything: 174 tokens) both still fit, though not by bytes (about 220)');
+});

@@ -3,7 +3,7 @@ import type { Episode, Guideline } from '../types.ts';
 /** What the budget let into the prompt, and what it left out. */
 export interface Selection {
   guidelines: Guideline[];
-  episodes: { episode: Episode; score: number; text: string; tokens?: number }[];
+  episodes: { episode: Episode; score: number; text: string; tokens?: number; measure?: () => number }[];
   droppedGuidelines: string[];
   droppedEpisodes: string[];
   /** Tokens the pinned guidelines take (they always go in). */
@@ -22,6 +22,25 @@ export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
 }
 
 const measured = new WeakMap<Guideline, number>();
+const bytes = new WeakMap<Guideline, number>();
+/** Bytes of a string in UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+function bytesOf(g: Guideline): number {
+  let b = bytes.get(g);
+  if (b === undefined) { b = utf8Length(g.text); bytes.set(g, b); }
+  return b;
+}
 
 /**
  * Chooses, deterministically, what fits in the working-memory budget. Pinned guidelines always go
@@ -34,7 +53,7 @@ const measured = new WeakMap<Guideline, number>();
  */
 export function selectWorkingMemory(
   ranked: Guideline[],
-  recalled: { episode: Episode; score: number; text: string; tokens?: number }[],
+  recalled: { episode: Episode; score: number; text: string; tokens?: number; measure?: () => number }[],
   options: { budget: number; tokens: (text: string) => number },
 ): Selection {
   const cost = (g: Guideline) => {
@@ -47,6 +66,15 @@ export function selectWorkingMemory(
   const taken = new Set<string>();
   for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }
   const pinnedTokens = used;
+  // A token covers at least one byte of UTF-8, so when everything fits counted in bytes it fits in
+  // tokens, and the rules below would take it all: nothing else needs measuring (counting tokens
+  // of examples recalled for the first time was most of a verdict's own time).
+  let bound = 0;
+  for (const g of ranked) bound += g.pinned ? 0 : bytesOf(g) + 2;
+  for (const r of recalled) bound += r.tokens ?? utf8Length(r.text);
+  if (used + bound <= options.budget) {
+    return { guidelines: ranked, episodes: recalled, droppedGuidelines: [], droppedEpisodes: [], pinnedTokens };
+  }
   const takeGuidelines = (limit: number) => {
     for (const g of ranked) {
       if (taken.has(g.id)) continue;
@@ -60,7 +88,7 @@ export function selectWorkingMemory(
   const episodes: Selection['episodes'] = [];
   const droppedEpisodes: string[] = [];
   for (const r of recalled) {
-    const c = r.tokens ?? options.tokens(r.text);
+    const c = r.tokens ?? r.measure?.() ?? options.tokens(r.text);
     if (droppedEpisodes.length === 0 && used + c <= options.budget) { used += c; episodes.push(r); }
     else droppedEpisodes.push(r.episode.id);
   }
