@@ -265,7 +265,7 @@ export class ReviewStore {
   }
 
   /** Items of a queue in queue order (most needed first), a page at a time. */
-  async items(queueId: string, options: { state?: QueueItem['state']; limit?: number; cursor?: string | null; ids?: string[] } = {}): Promise<Page<QueueItem>> {
+  async items(queueId: string, options: { state?: QueueItem['state']; limit?: number; cursor?: string | null } = {}): Promise<Page<QueueItem>> {
     const limit = Math.min(Math.max(1, options.limit ?? PAGE), 500);
     const offset = cursorNumber(options.cursor, 0);
     const params: SqlValue[] = [queueId];
@@ -273,6 +273,16 @@ export class ReviewStore {
     if (options.state) { where += ' AND state = ?'; params.push(options.state); }
     const rows = await this.sql.all(this.q(`SELECT * FROM {p}review_items WHERE ${where} ORDER BY priority DESC, seq LIMIT ? OFFSET ?`), [...params, limit + 1, offset]);
     return { items: rows.slice(0, limit).map(itemOf), next: rows.length > limit ? String(offset + limit) : null };
+  }
+
+  /** The items of a queue with these ids (unknown ids are left out), in queue order. */
+  async itemsById(queueId: string, ids: string[]): Promise<QueueItem[]> {
+    const found: QueueItem[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      found.push(...(await this.sql.all(this.q(`SELECT * FROM {p}review_items WHERE queue = ? AND id IN (${part.map(() => '?').join(', ')})`), [queueId, ...part])).map(itemOf));
+    }
+    return found.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
   }
 
   /** Every item of a queue in a given state (for re-judging), in queue order. */
@@ -428,6 +438,14 @@ export class ReviewStore {
       }
       await this.auditIn(tx, by, 'align', reviews[0]?.queue ?? '', `${reviews.length} review(s) into memory version ${version}`);
     });
+  }
+
+  /** The items whose verdict at memory `version` differs from their verdict at the version before it (one query). */
+  async flips(queueId: string, version: number): Promise<{ item: string; before: VerdictValue; after: VerdictValue }[]> {
+    const rows = await this.sql.all(this.q(`SELECT n.item, n.value AS after, (SELECT p.value FROM {p}review_verdicts p WHERE p.queue = n.queue AND p.item = n.item AND p.memory_version < n.memory_version
+        ORDER BY p.memory_version DESC LIMIT 1) AS before FROM {p}review_verdicts n WHERE n.queue = ? AND n.memory_version = ? ORDER BY n.item`), [queueId, version]);
+    return rows.filter((r) => r.before !== null && r.before !== undefined && r.before !== r.after)
+      .map((r) => ({ item: r.item as string, before: JSON.parse(r.before as string) as VerdictValue, after: JSON.parse(r.after as string) as VerdictValue }));
   }
 
   /** The verdicts an item had, by memory version (oldest first), for flips between versions. */

@@ -1,4 +1,5 @@
 import type { Feedback, JudgedRecord, JudgeResult, VerdictValue } from '../core/types.ts';
+import type { MemoryState } from '../core/memory/operations.ts';
 import type { Memalign } from '../engine/memalign.ts';
 import type { MemoryChangeReport } from '../engine/apply-plan.ts';
 import { defaultFeedbackId } from '../core/feedback/identity.ts';
@@ -41,15 +42,24 @@ export async function judgeItems(ma: Memalign, reviews: ReviewStore, queueId: st
 
 async function placements(ma: Memalign, items: QueueItem[], results: JudgeResult[]): Promise<Placement[]> {
   const state = await ma.memory.refresh();
-  const kind = ma.definition.output;
   return items.map((item, i) => {
     const r = results[i];
     if (!r.ok) return { id: item.id, verdict: item.verdict, memoryVersion: item.memoryVersion, priority: 0, reason: 'pending', why: `Judging failed: ${r.error.message}`, error: r.error.message };
-    const verdict: ItemVerdict = { value: r.value, rationale: r.rationale, provenance: r.provenance };
-    const feedbackValues = feedbackValuesOf(state.feedback).get(item.id) ?? [];
-    const precedentValues = r.provenance.episodes.map((e) => state.episodes.get(e.id)?.value).filter((v): v is VerdictValue => v !== undefined);
-    return { id: item.id, verdict, memoryVersion: r.provenance.memoryVersion, ...placeOf({ kind, verdict, feedbackValues, precedentValues, calibration: item.calibration, needed: item.needed }) };
+    return placementOf(ma, state, item, { value: r.value, rationale: r.rationale, provenance: r.provenance });
   });
+}
+
+/**
+ * Where an item with this verdict goes in its queue, from the memory the verdict was made with:
+ * the experts' values for its record and the values of the precedents it recalled.
+ *
+ * @example
+ * await reviews.place(queue.id, [placementOf(ma, await ma.memory.refresh(), item, item.verdict!)]);
+ */
+export function placementOf(ma: Memalign, state: MemoryState, item: QueueItem, verdict: ItemVerdict): Placement {
+  const feedbackValues = feedbackValuesOf(state.feedback).get(item.id) ?? [];
+  const precedentValues = verdict.provenance.episodes.map((e) => state.episodes.get(e.id)?.value).filter((v): v is VerdictValue => v !== undefined);
+  return { id: item.id, verdict, memoryVersion: verdict.provenance.memoryVersion, ...placeOf({ kind: ma.definition.output, verdict, feedbackValues, precedentValues, calibration: item.calibration, needed: item.needed }) };
 }
 
 // Expert values per record id, indexed once per feedback map (each memory version has its own),

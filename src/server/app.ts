@@ -10,6 +10,7 @@ import { ReviewService, type ServiceOptions } from './service.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './pages/routes.ts';
 import { serveAsset } from './assets.ts';
+import { escapeHtml } from './html.ts';
 
 /** Options of the review server's app. */
 export interface AppOptions extends ServiceOptions {
@@ -228,6 +229,6 @@ function clientAddress(c: Context): string {
 }
 
 function errorPage(status: number, message: string): string {
-  const esc = message.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  const esc = escapeHtml(message);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} · memalign</title><link rel="stylesheet" href="/assets/app.css"></head><body><main class="narrow"><h1>${status}</h1><p class="error">${esc}</p><p><a href="/">Back to the judges</a></p></main></body></html>`;
 }

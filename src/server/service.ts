@@ -1,5 +1,5 @@
 import {
-  alignReviews, checkValue, placeOf, feedbackValuesOf, parseTable, parseMapping, checkMapping, rowToRecord, rowIssue, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
+  alignReviews, checkValue, placementOf, parseTable, parseMapping, checkMapping, rowToRecord, rowIssue, ConflictError, ForbiddenError, judgeItems, NotFoundError, parseRecord, reviewerAgreement, ROLES, ValidationError,
   type Account, type AlignOutcome, type Episode, type Evaluation, type Feedback, type Guideline, type Issue, type ItemVerdict, type JudgedRecord, type LogEntry,
   type Memalign, type MemalignEvent, type NewItem, type Page, type QueueItem, type Review, type ReviewerAgreement, type ReviewQueue, type ReviewStore, type Role, type VerdictValue,
 } from '../index.ts';
@@ -187,21 +187,13 @@ export class ReviewService {
   private async place(queue: ReviewQueue, ids: string[]): Promise<void> {
     const ma = this.judge(queue.judge);
     const state = await ma.memory.refresh();
-    const placements = [];
-    for (const id of ids) {
-      const item = await this.reviews.item(queue.id, id);
-      if (!item.verdict) continue;
-      const feedbackValues = feedbackValuesOf(state.feedback).get(id) ?? [];
-      const precedentValues = item.verdict.provenance.episodes.map((e) => state.episodes.get(e.id)?.value).filter((v): v is VerdictValue => v !== undefined);
-      placements.push({ id, verdict: item.verdict, memoryVersion: item.memoryVersion, ...placeOf({ kind: ma.definition.output, verdict: item.verdict, feedbackValues, precedentValues, calibration: item.calibration, needed: item.needed }) });
-    }
-    await this.reviews.place(queue.id, placements);
+    const items = (await this.reviews.itemsById(queue.id, ids)).filter((i) => i.verdict);
+    await this.reviews.place(queue.id, items.map((item) => placementOf(ma, state, item, item.verdict!)));
   }
 
   private judgeInBackground(user: Account, queue: ReviewQueue, ids: string[]): Job {
     return this.jobs.start('judge', queue.judge, user.name, async (emit) => {
-      const items: QueueItem[] = [];
-      for (const id of ids) items.push(await this.reviews.item(queue.id, id));
+      const items = await this.reviews.itemsById(queue.id, ids);
       emit({ type: 'progress', data: { stage: 'judge', done: 0, total: items.length } });
       return judgeItems(this.judge(queue.judge), this.reviews, queue.id, items, { concurrency: this.options.concurrency, onProgress: (p) => emit({ type: 'progress', data: { stage: 'judge', ...p } }) });
     });
@@ -428,13 +420,7 @@ export class ReviewService {
       if (e.op === 'episode.delete') diff.episodesRemoved.push(e.target);
     }
     for (const q of await this.reviews.queues(judge)) {
-      for (const item of await this.reviews.allItems(q.id, ['open', 'done'])) {
-        if (item.memoryVersion !== version) continue;
-        const history = await this.reviews.verdictHistory(q.id, item.id);
-        const now = history.find((h) => h.memoryVersion === version);
-        const before = history.filter((h) => h.memoryVersion < version).at(-1);
-        if (now && before && before.value !== now.value) diff.flips.push({ queue: q.id, item: item.id, before: before.value, after: now.value });
-      }
+      for (const f of await this.reviews.flips(q.id, version)) diff.flips.push({ queue: q.id, ...f });
     }
     const evaluations = await this.reviews.evaluations(judge);
     diff.evaluation = evaluations.find((e) => e.version === version) ?? null;
@@ -527,4 +513,3 @@ function summary(o: AlignOutcome) {
   };
 }
 
-export type { JudgedRecord };

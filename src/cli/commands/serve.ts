@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, parse } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, openReviewStore, type Memalign, type ReviewStore } from '../../index.ts';
+import { ConfigError, openReviewStore, openStore, type Memalign, type ReviewStore } from '../../index.ts';
 import { dispatchJudgeEvent, hashPassword, startServer } from '../../server/index.ts';
 import type { CliContext } from '../context.ts';
 import { intFlag } from '../flags.ts';
@@ -17,7 +17,6 @@ export function projectJudges(ctx: CliContext): string[] {
 /** Opens the review store beside the judges' memory (the same SQLite file or PostgreSQL schema). */
 export async function reviewStoreOf(ctx: CliContext, ma?: Memalign): Promise<{ reviews: ReviewStore; close(): Promise<void> }> {
   if (ma) return { reviews: await openReviewStore(ma.store), close: async () => {} };
-  const { openStore } = await import('../../index.ts');
   const store = await openStore(ctx.storePath);
   try {
     const reviews = await openReviewStore(store);

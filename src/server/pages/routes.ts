@@ -58,8 +58,7 @@ export function pageRoutes(app: Hono<AppEnv>, s: ReviewService, options: { auth:
     const queues = await s.reviews.queues(name);
     const progress = await Promise.all(queues.map((q) => s.reviews.progress(q.id)));
     const agreement = await s.agreement(user, name);
-    const versions = (await ma.log()).filter((e) => e.op === 'guideline.add' || e.op === 'episode.put' || e.op.startsWith('guideline')).map((e) => e.version);
-    const recent = [...new Set(versions)].sort((a, b) => b - a).slice(0, 12);
+    const recent = [...new Set((await s.log(user, name, { limit: 500 })).entries.map((e) => e.version))].slice(0, 12);
     const admin = user.role === 'admin';
     return page(c, name, html`
       <h1>${name} <small class="muted">memory v${o.version}</small></h1>
@@ -310,5 +309,3 @@ function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
 }
 
-export type { Memalign };
-export { shown };
