@@ -1,7 +1,7 @@
 // Authentication, sessions, CSRF, roles and rate limits of the review server, in process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testServer, PASSWORD } from '../fixtures/server.ts';
+import { testServer, verdictLine, PASSWORD } from '../fixtures/server.ts';
 
 test('without a session the API answers 401 and pages send you to sign in; a wrong password is 401, then 429 after 5 tries per user and 30 per address', async () => {
   const t = await testServer();
@@ -53,7 +53,7 @@ test('roles: a reviewer may review but not create queues, align, edit memory or 
   try {
     const ann = await t.as('ann');
     const q = (await ann('POST', '/api/judges/sql/queues', { name: 'triage', calibration: 0 })).json;
-    await ann('POST', `/api/queues/${q.id}/items`, { verdicts: [{ record: { id: 'a', inputs: 'q', outputs: 'x' }, result: { ok: true, value: true, rationale: 'fine', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [] } } }] });
+    await ann('POST', `/api/queues/${q.id}/items`, { verdicts: [verdictLine('a', true)] });
     const rita = await t.as('rita');
     for (const [method, path, body] of [['POST', '/api/judges/sql/queues', { name: 'x' }], ['POST', '/api/judges/sql/align', undefined], ['POST', '/api/judges/sql/guidelines', { text: 'Be exact.' }],
       ['POST', '/api/users', { name: 'eve', role: 'admin', password: 'long enough password' }], ['GET', '/api/audit', undefined], ['POST', `/api/queues/${q.id}/items`, { records: [] }]] as const) {

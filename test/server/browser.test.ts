@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { testServer, records, judged, PASSWORD, type TestServer } from '../fixtures/server.ts';
+import { testServer, records, judged, verdictLine, PASSWORD, type TestServer } from '../fixtures/server.ts';
 import { XSS_PAYLOADS } from '../fixtures/xss.ts';
 import { browserSkip, launchChromium } from '../fixtures/browser.ts';
 
@@ -79,7 +79,7 @@ test('an expert reviews a queue by keyboard only: agree, disagree with a rationa
 test('two reviewers on one item, in two browsers: both reviews are kept and neither sees the other\'s', { skip: browserSkip }, async () => {
   const ann = await t.as('ann');
   const q = (await ann('POST', '/api/judges/sql/queues', { name: 'pair', reviewers: 2, overlap: 1, calibration: 0 })).json.id;
-  await ann('POST', `/api/queues/${q}/items`, { verdicts: [{ record: { id: 'p1', inputs: 'How many users?', outputs: 'SELECT 1' }, result: { ok: true, value: true, rationale: 'fine', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [] } } }] });
+  await ann('POST', `/api/queues/${q}/items`, { verdicts: [verdictLine('p1', true, { inputs: 'How many users?', outputs: 'SELECT 1' })] });
   const [a, b] = await Promise.all([signIn('rita'), signIn('rob')]);
   await Promise.all([a.page.goto(`${server.url}/queues/${q}/review`), b.page.goto(`${server.url}/queues/${q}/review`)]);
   assert.equal(await a.page.getAttribute('[data-focus]', 'data-item'), 'p1');

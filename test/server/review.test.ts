@@ -2,9 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mockChatModel, providerFailure } from '../../src/testing/index.ts';
-import { judged, records, testServer } from '../fixtures/server.ts';
+import { judged, records, testServer, verdictLine } from '../fixtures/server.ts';
 
-const verdictLine = (id: string, value: boolean, extra: Record<string, unknown> = {}) => ({ record: { id, inputs: `question ${id}`, outputs: `answer ${id}`, ...extra }, result: { ok: true, value, rationale: 'looks right', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [] } } });
 
 test('records are judged on arrival and placed by need; a bad record anywhere adds nothing and names its position and field', async () => {
   const t = await testServer();
@@ -213,7 +212,7 @@ test('an uploaded file is read with the CLI\'s rules: CSV with a column mapping,
     const missing = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'records.jsonl', text: '{"id":"j1","inputs":"q","outputs":"a"}\n{"id":"j2","inputs":"q"}\n' } });
     assert.deepEqual(missing.json.error.issues.map((i: { file: string; line: number; path: string }) => [i.file, i.line, i.path]), [['records.jsonl', 2, 'outputs']]);
     assert.equal((await ann('GET', `/api/queues/${q.id}`)).json.progress.total, 2, 'nothing of a bad upload was added');
-    const verdicts = [{ record: { id: 'v1', inputs: 'q', outputs: 'a' }, result: { ok: true, value: false, rationale: 'wrong', provenance: { memoryVersion: 0, guidelineIds: [], episodes: [] } } }].map((l) => JSON.stringify(l)).join('\n');
+    const verdicts = JSON.stringify(verdictLine('v1', false));
     const fromVerdicts = await ann('POST', `/api/queues/${q.id}/items`, { file: { name: 'records.verdicts.jsonl', text: verdicts } });
     assert.deepEqual([fromVerdicts.json.added, fromVerdicts.json.job], [1, null], 'a verdicts file keeps its verdicts: nothing to judge');
     assert.equal((await ann('GET', `/api/queues/${q.id}/items/v1`)).json.item.verdict.value, false);
