@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openMemalign, openSqliteStore, hashedEmbedder, recordText, parseJudge, queryFieldsOf, type Episode, type MemoryOperation, type Guideline } from '../src/index.ts';
 import { assembleWorkingMemory } from '../src/engine/judge-record.ts';
 import { mockChatModel } from '../src/testing/index.ts';
+import { PERSIST_INDEX_MIN } from '../src/engine/loaded-memory.ts';
 import { corpus } from './lib/corpus.ts';
 import { writeSection, machineLine, median, percentile } from './lib/benchmarks-md.ts';
 
@@ -46,9 +47,12 @@ try {
     await store.close();
 
     // Load time as a process starting up sees it: each open in a fresh process.
-    const opens = [0, 1, 2].map(() => JSON.parse(execFileSync(process.execPath, [join(import.meta.dirname, 'lib', 'open-store.ts'), path, judge.name], { encoding: 'utf8' })) as { ms: number; rssMb: number; episodes: number });
-    const loads = opens.map((o) => o.ms);
-    const rss = median(opens.map((o) => o.rssMb));
+    // The first open rebuilds the index from the rows (and, from PERSIST_INDEX_MIN episodes, saves
+    // it in the store); the next three open that saved index.
+    const opens = [0, 1, 2, 3].map(() => JSON.parse(execFileSync(process.execPath, [join(import.meta.dirname, 'lib', 'open-store.ts'), path, judge.name], { encoding: 'utf8' })) as { ms: number; rssMb: number; episodes: number });
+    const first = opens[0];
+    const later = opens.slice(1);
+    const saved = n >= PERSIST_INDEX_MIN;
     const ma = await openMemalign({ judge, store: path, model: mockChatModel(), embedder });
     const state = await ma.memory.ready();
     const index = ma.memory.index!;
@@ -74,7 +78,7 @@ try {
       searchOnly.push(performance.now() - s);
     }
     await ma.close();
-    rows.push(`| ${n.toLocaleString('en')} | ${median(lat).toFixed(2)} | ${percentile(lat, 99).toFixed(2)} | ${median(searchOnly).toFixed(2)} | ${median(loads).toFixed(0)} | ${rss.toFixed(0)} |`);
+    rows.push(`| ${n.toLocaleString('en')} | ${median(lat).toFixed(2)} | ${percentile(lat, 99).toFixed(2)} | ${median(searchOnly).toFixed(2)} | ${first.ms.toFixed(0)} | ${first.rssMb.toFixed(0)} | ${saved ? median(later.map((o) => o.ms)).toFixed(0) : '—'} | ${saved ? median(later.map((o) => o.rssMb)).toFixed(0) : '—'} |`);
     console.log(rows.at(-1));
   }
 } finally {
@@ -88,14 +92,16 @@ Episodes: real question/answer pairs (EVOUNA NQ, HaluEval QA; repeated with a su
 written to an SQLite store in the store's own layout, with 30 guidelines. Per judged record, timed:
 query text → offline hashed embedding (${embedder.id}) → hybrid search (exact cosine + BM25, RRF, k = 5)
 → working-memory assembly (budget selection and prompt rendering). ${queryCount} held-out queries, after 20 warm-up queries.
-"Load" = open the store, read every episode and vector, build both indexes (median of 3 opens, each in a fresh process,
-as a CLI run or a server start sees it); "RSS growth" = resident memory that open added.
+"Open" = open the store and make recall ready, each in a fresh process, as a CLI run or a server start sees it; "RSS" =
+resident memory that open added. The first open reads every episode and vector row and builds both indexes (from
+${PERSIST_INDEX_MIN.toLocaleString('en')} episodes it then saves the index in the store, included in its time); "saved index" = the median of the next 3
+opens, which read the episodes without vectors and open the saved index instead of rebuilding it.
 The reference implementation spends 800–1 000 ms per judged example on this step (a network embedding call plus search).
 
-| episodes | p50 ms / record | p99 ms / record | search alone p50 ms | load + index build ms | RSS growth MB |
-|---:|---:|---:|---:|---:|---:|
+| episodes | p50 ms / record | p99 ms / record | search alone p50 ms | first open: rows + build (+ save) ms | RSS MB | open with saved index ms | RSS MB |
+|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-Targets: p50 ≤ 2 ms at 10 000 and ≤ 20 ms at 100 000; load of 100 000 ≤ 2 s.`;
+Targets: p50 ≤ 2 ms at 10 000 and ≤ 20 ms at 100 000; open of 100 000 ≤ 2 s (issue #3), ≤ 0.5 s and ≤ 300 MB (issue #13).`;
 writeSection('recall-speed', body);
 console.log('Wrote the "recall-speed" section of BENCHMARKS.md.');

@@ -1,10 +1,24 @@
 import { VectorIndex } from './vector-index.ts';
-import { Bm25Index } from './bm25-index.ts';
+import { Bm25Index, type Bm25Arrays } from './bm25-index.ts';
 import { fuseByRank } from './fuse.ts';
 import { selectDiverse } from './select.ts';
 
 /** An episode as the index sees it. `label` lets recall balance verdicts among the k examples. */
 export interface IndexedEpisode { id: string; text: string; vector: Float32Array; label?: string }
+
+/**
+ * An index in flat form: ids in row order, their labels, the vector rows (row-major, possibly in
+ * several consecutive chunks) and the lexical index. `EpisodeIndex.export` makes one and
+ * `EpisodeIndex.load` opens one without embedding or tokenizing anything.
+ */
+export interface IndexArrays {
+  dimension: number;
+  embedderId: string;
+  ids: readonly string[];
+  labels: readonly (string | undefined)[];
+  vectors: readonly Float32Array[];
+  lexical: Bm25Arrays;
+}
 
 export interface RecallOptions {
   k: number;
@@ -35,7 +49,7 @@ export class EpisodeIndex {
   readonly dimension: number;
   readonly embedderId: string;
   private readonly vectors: VectorIndex;
-  private readonly bm25 = new Bm25Index();
+  private bm25 = new Bm25Index();
   private readonly labels = new Map<string, string | undefined>();
 
   constructor(options: { dimension: number; embedderId: string; capacity?: number }) {
@@ -49,6 +63,39 @@ export class EpisodeIndex {
     const index = new EpisodeIndex({ ...options, capacity: Math.max(1024, items.length) });
     index.add(items);
     return index;
+  }
+
+  /** Opens an index from its flat form (see `export`); throws when the parts do not fit together. */
+  static load(arrays: IndexArrays): EpisodeIndex {
+    const { ids, labels } = arrays;
+    if (labels.length !== ids.length) throw new Error(`index arrays: ${labels.length} labels for ${ids.length} ids`);
+    const index = new EpisodeIndex({ dimension: arrays.dimension, embedderId: arrays.embedderId, capacity: Math.max(1024, ids.length) });
+    index.vectors.load(ids, arrays.vectors);
+    index.bm25 = Bm25Index.from(ids, arrays.lexical);
+    for (let i = 0; i < ids.length; i++) index.labels.set(ids[i], labels[i]);
+    return index;
+  }
+
+  /** The index in flat form (a copy: later changes to the index do not reach it). */
+  export(): IndexArrays {
+    const ids = this.vectors.idsInOrder().slice();
+    // The rows are copied: the index may change (or its memory grow) while a store writes them.
+    return {
+      dimension: this.dimension, embedderId: this.embedderId, ids,
+      labels: ids.map((id) => this.labels.get(id)),
+      vectors: [this.vectors.rows().slice()],
+      lexical: this.bm25.export(ids),
+    };
+  }
+
+  /** The indexed ids, in row order. */
+  ids(): readonly string[] {
+    return this.vectors.idsInOrder();
+  }
+
+  /** Whether an episode is in the index. */
+  has(id: string): boolean {
+    return this.labels.has(id);
   }
 
   get size(): number {

@@ -91,6 +91,35 @@ export class VectorIndex {
     return top.sorted();
   }
 
+  /** The ids in row order (row i of `rows()` is `ids()[i]`). */
+  idsInOrder(): readonly string[] {
+    return this.ids;
+  }
+
+  /**
+   * The stored rows as one contiguous view (row-major, `size × dimension`), valid until the next
+   * change: what a persisted snapshot writes, without copying.
+   */
+  rows(): Float32Array {
+    return this.view.subarray(this.rowsAt, this.rowsAt + this.ids.length * this.dimension);
+  }
+
+  /**
+   * Fills an empty index in bulk: `chunks` hold, one after another, `ids.length × dimension` floats
+   * (row-major; ids distinct), copied in one pass each.
+   */
+  load(ids: readonly string[], chunks: readonly Float32Array[]): void {
+    if (this.ids.length > 0) throw new Error('load: the index is not empty');
+    const floats = chunks.reduce((sum, c) => sum + c.length, 0);
+    if (floats !== ids.length * this.dimension) throw new Error(`load: ${floats} floats for ${ids.length} rows of ${this.dimension}`);
+    this.ensure(ids.length);
+    for (let i = 0; i < ids.length; i++) this.slots.set(ids[i], i);
+    if (this.slots.size !== ids.length) { this.slots.clear(); throw new Error('load: ids must be distinct'); }
+    this.ids = ids.slice();
+    let at = this.rowsAt;
+    for (const c of chunks) { this.view.set(c, at); at += c.length; }
+  }
+
   /** A copy of a stored vector. */
   vectorOf(id: string): Float32Array | undefined {
     const slot = this.slots.get(id);

@@ -7,6 +7,13 @@ export interface StoredVector { id: string; vector: Float32Array; embedderId: st
 /** What `overview` returns: a judge's memory at a glance. */
 export interface MemoryOverview { version: number; guidelines: Guideline[]; tombstones: Guideline[]; episodes: number; feedback: number }
 
+/**
+ * A judge's persisted recall index (`src/recall/index-file.ts`): derived from the memory at
+ * `version`, in `embedderId`'s space, stored as opaque parts. Never part of memory: losing it only
+ * costs a rebuild.
+ */
+export interface StoredIndex { version: number; embedderId: string; parts: Uint8Array[] }
+
 /** A judge's memory as loaded from a store, with its episode vectors. */
 export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }
 
@@ -42,6 +49,15 @@ export interface MemoryStore {
   changes(judge: string, sinceVersion: number): Promise<{ version: number; ops: MemoryOperation[] }>;
   /** Replaces derived vectors (after an embedder change); not a memory change, so no new version. */
   putVectors(judge: string, vectors: StoredVector[]): Promise<void>;
+  /** The judge's persisted recall index, if one was saved (of any version; the reader checks it). */
+  recallIndex(judge: string): Promise<StoredIndex | undefined>;
+  /**
+   * Saves a judge's recall index in one transaction, replacing an older one; never changes memory,
+   * its version or its log. Returns false, keeping what is stored, when a newer index is stored, the
+   * version is not one the memory has reached, or the store cannot be written right now (read-only,
+   * another writer holds the lock): derived data is never worth waiting for.
+   */
+  putRecallIndex(judge: string, index: StoredIndex): Promise<boolean>;
   log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;
   /** What a feedback said before it was superseded, oldest first, with the version that superseded it. */
   feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]>;

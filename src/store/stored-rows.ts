@@ -1,4 +1,5 @@
 import type { Episode } from '../core/types.ts';
+import type { StoredIndex } from './memory-store.ts';
 import { StoreError } from '../core/errors.ts';
 
 type Row = { [key: string]: unknown };
@@ -53,4 +54,16 @@ export function rowJson<T>(location: string, table: string, row: Row): T {
 /** The error for a stored row that cannot be read. */
 export function corruptRow(location: string, table: string, id: unknown, why: string): StoreError {
   return new StoreError(`The memory store ${location} is corrupt: row "${String(id)}" of table ${table} cannot be read (${why}). Restore it from a backup or re-import a memory export ("memalign memory import"); nothing was changed.`);
+}
+
+/**
+ * A persisted recall index from its rows (part, version, embedder, data), or undefined when they
+ * are not one whole index (parts missing, mixed versions): a rebuild is then the answer, not an error.
+ */
+export function indexFromRows(rows: Row[]): StoredIndex | undefined {
+  if (rows.length === 0) return undefined;
+  const version = Number(rows[0].version);
+  const embedderId = String(rows[0].embedder);
+  const whole = rows.every((r, i) => Number(r.part) === i && Number(r.version) === version && String(r.embedder) === embedderId && r.data instanceof Uint8Array);
+  return whole ? { version, embedderId, parts: rows.map((r) => r.data as Uint8Array) } : undefined;
 }

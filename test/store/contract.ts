@@ -156,6 +156,29 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     await store.close();
   });
 
+  test(`${name}: a saved recall index round-trips, never moves memory on, and never replaces a newer one`, async () => {
+    const { store, second } = await open();
+    assert.equal(await store.recallIndex('j'), undefined);
+    const parts = (n: number) => [new Uint8Array([n, 1, 2, 3]), new Uint8Array(9000).fill(n)];
+    // No index for a version the memory has not reached.
+    assert.equal(await store.putRecallIndex('j', { version: 1, embedderId: 'e:2', parts: parts(1) }), false);
+    await store.commit('j', 0, [{ op: 'feedback.put', feedback }], 'one');
+    await store.commit('j', 1, [{ op: 'guideline.add', guideline }], 'two');
+    const log = await store.log('j');
+    assert.equal(await store.putRecallIndex('j', { version: 2, embedderId: 'e:2', parts: parts(2) }), true);
+    const other = await second();
+    const read = await other.recallIndex('j');
+    assert.deepEqual({ ...read, parts: read!.parts.map((p) => [...p]) }, { version: 2, embedderId: 'e:2', parts: parts(2).map((p) => [...p]) });
+    assert.equal(await store.putRecallIndex('j', { version: 1, embedderId: 'other:2', parts: parts(1) }), false);
+    assert.equal((await other.recallIndex('j'))!.version, 2);
+    // Derived data only: the version, the log and the memory are untouched.
+    assert.equal(await store.currentVersion('j'), 2);
+    assert.deepEqual(await store.log('j'), log);
+    assert.equal(await other.recallIndex('k'), undefined);
+    await other.close();
+    await store.close();
+  });
+
   test(`${name}: changes since a version bring a loaded memory to the current one`, async () => {
     const { store, second } = await open();
     await store.commit('j', 0, [

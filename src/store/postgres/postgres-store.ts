@@ -2,9 +2,9 @@ import type pg from 'pg';
 import type { Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { StoreError } from '../../core/errors.ts';
-import type { MemoryOverview, MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
+import type { MemoryOverview, MemoryStore, StoredIndex, StoredMemory, StoredVector } from '../memory-store.ts';
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
-import { corruptRow, lazyEpisode, rowJson } from '../stored-rows.ts';
+import { corruptRow, indexFromRows, lazyEpisode, rowJson } from '../stored-rows.ts';
 import { checkSchemaName, migratePostgres } from './schema.ts';
 import { inPgTransaction, loadPg, redactUrl } from './connection.ts';
 
@@ -407,6 +407,40 @@ class PgStore implements PostgresStore {
       });
     } catch (error) {
       return this.fail(`read the changes of judge "${judge}"`, error);
+    }
+  }
+
+  async recallIndex(judge: string): Promise<StoredIndex | undefined> {
+    try {
+      const rows = (await q(this.pool, `SELECT part, version, embedder, data FROM ${this.s}.recall_index WHERE judge = $1 ORDER BY part`, [judge])).rows as Row[];
+      return indexFromRows(rows.map((r) => ({ ...r, data: r.data instanceof Buffer ? new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) : r.data })));
+    } catch {
+      // Derived data: a schema without the table (a pinned snapshot copied from an older one) has none.
+      return undefined;
+    }
+  }
+
+  async putRecallIndex(judge: string, index: StoredIndex): Promise<boolean> {
+    if (this.readOnly) return false;
+    const s = this.s;
+    try {
+      return await this.tx('write', async (c) => {
+        // One writer per judge's index at a time; another one busy means "not now", not a wait.
+        const locked = (await q(c, 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`memalign.recall_index.${this.schema}.${judge}`])).rows[0] as Row;
+        if (!locked.ok) return false;
+        const stored = (await q(c, `SELECT max(version) AS v FROM ${s}.recall_index WHERE judge = $1`, [judge])).rows[0] as Row;
+        const reached = (await q(c, `SELECT version FROM ${s}.judges WHERE name = $1`, [judge])).rows[0] as Row | undefined;
+        if ((stored.v !== null && Number(stored.v) > index.version) || !reached || Number(reached.version) < index.version) return false;
+        await q(c, `DELETE FROM ${s}.recall_index WHERE judge = $1`, [judge]);
+        for (let part = 0; part < index.parts.length; part++) {
+          const data = index.parts[part];
+          await q(c, `INSERT INTO ${s}.recall_index (judge, part, version, embedder, data) VALUES ($1, $2, $3, $4, $5)`,
+            [judge, part, index.version, index.embedderId, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+        }
+        return true;
+      });
+    } catch {
+      return false;
     }
   }
 

@@ -32,6 +32,9 @@ const MIGRATIONS: string[] = [
   // theoretical arrival time of the next request (GCRA), in seconds of the database's clock.
   `DROP TABLE {s}.rate_buckets;
    CREATE TABLE {s}.rate_limits (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);`,
+  // A persisted recall index per judge (derived, rebuilt when missing): its parts, in order.
+  `CREATE TABLE {s}.recall_index (judge TEXT NOT NULL, part INTEGER NOT NULL, version INTEGER NOT NULL, embedder TEXT NOT NULL,
+     data BYTEA NOT NULL, PRIMARY KEY (judge, part));`,
 ];
 
 /** The schema version this code writes. */

@@ -15,6 +15,9 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE feedback_history (judge TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL);
    CREATE INDEX feedback_history_id ON feedback_history (judge, id);
    CREATE TABLE tombstones (judge TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (judge, id));`,
+  // A persisted recall index per judge (derived, rebuilt when missing): its parts, in order.
+  `CREATE TABLE recall_index (judge TEXT NOT NULL, part INTEGER NOT NULL, version INTEGER NOT NULL, embedder TEXT NOT NULL,
+     data BLOB NOT NULL, PRIMARY KEY (judge, part));`,
 ];
 
 /** The schema version this code writes. */

@@ -4,9 +4,9 @@ import { dirname } from 'node:path';
 import type { Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { NotFoundError, StoreError } from '../../core/errors.ts';
-import type { MemoryOverview, MemoryStore, StoredMemory, StoredVector } from '../memory-store.ts';
+import type { MemoryOverview, MemoryStore, StoredIndex, StoredMemory, StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
-import { corruptRow, lazyEpisode, rowJson } from '../stored-rows.ts';
+import { corruptRow, indexFromRows, lazyEpisode, rowJson } from '../stored-rows.ts';
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
 
 /** Options of the SQLite store. */
@@ -71,10 +71,17 @@ class SqliteStore implements MemoryStore {
       }
       // With vectors: one pass over the episode rows (they are the bulk of the file).
       const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
-      for (const r of this.db.prepare(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
-        const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
-        state.episodes.set(e.id, e);
-        reader?.add(r);
+      if (reader) {
+        for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+          const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
+          state.episodes.set(e.id, e);
+          reader.add(r);
+        }
+      } else {
+        // Rows as arrays: no object with named keys per row (this is most of a large load).
+        const rows = this.db.prepare('SELECT id, data, text FROM episodes WHERE judge = ?');
+        rows.setReturnArrays(true);
+        for (const r of rows.iterate(judge) as Iterable<unknown[]>) state.episodes.set(r[0] as string, lazyEpisode(r[0] as string, r[2] as string, r[1] as string, this.location));
       }
       if (reader) vectors = reader.vectors;
       for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
@@ -263,6 +270,38 @@ class SqliteStore implements MemoryStore {
       return { version: row ? Number(row.version) : 0, ops: changeOperations(targets, rows) };
     } finally {
       this.db.exec('COMMIT');
+    }
+  }
+
+  async recallIndex(judge: string): Promise<StoredIndex | undefined> {
+    const rows = this.db.prepare('SELECT part, version, embedder, data FROM recall_index WHERE judge = ? ORDER BY part').all(judge) as Row[];
+    return indexFromRows(rows);
+  }
+
+  async putRecallIndex(judge: string, index: StoredIndex): Promise<boolean> {
+    // Never wait for the write lock: another process's transaction means "not now".
+    const busy = Number((this.db.prepare('PRAGMA busy_timeout').get() as Row).timeout);
+    try {
+      this.db.exec('PRAGMA busy_timeout = 0');
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch {
+      this.db.exec(`PRAGMA busy_timeout = ${busy}`);
+      return false;
+    }
+    try {
+      const stored = this.db.prepare('SELECT max(version) AS v FROM recall_index WHERE judge = ?').get(judge) as Row;
+      const reached = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      if ((stored.v !== null && Number(stored.v) > index.version) || !reached || Number(reached.version) < index.version) { this.db.exec('ROLLBACK'); return false; }
+      this.db.prepare('DELETE FROM recall_index WHERE judge = ?').run(judge);
+      const insert = this.db.prepare('INSERT INTO recall_index (judge, part, version, embedder, data) VALUES (?, ?, ?, ?, ?)');
+      index.parts.forEach((data, part) => insert.run(judge, part, index.version, index.embedderId, data));
+      this.db.exec('COMMIT');
+      return true;
+    } catch {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      return false;
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${busy}`);
     }
   }
 
