@@ -265,10 +265,14 @@ export class LoadedMemory {
     for (let i = 0; i < episodes.length; i += size) chunks.push(episodes.slice(i, i + size));
     const limit = createLimiter(4);
     const embedded = await Promise.all(chunks.map((chunk) => limit(() => this.embedder.embed(chunk.map((e) => e.text)))));
-    chunks.forEach((chunk, c) => chunk.forEach((e, j) => fresh.push({ id: e.id, vector: embedded[c][j], embedderId: this.embedder.id, label: labelOf(e) })));
+    const indexed: IndexedEpisode[] = [];
+    chunks.forEach((chunk, c) => chunk.forEach((e, j) => {
+      const label = labelOf(e);
+      fresh.push({ id: e.id, vector: embedded[c][j], embedderId: this.embedder.id, label });
+      indexed.push({ id: e.id, text: e.text, vector: embedded[c][j], label });
+    }));
     await this.store.putVectors(this.judge, fresh);
-    const byId = new Map(episodes.map((e) => [e.id, e]));
-    this.built!.add(fresh.map((v) => ({ id: v.id, text: byId.get(v.id)!.text, vector: v.vector, label: v.label })));
+    this.built!.add(indexed);
     for (const v of fresh) this.vectors.delete(v.id);
     if (this.persisted) this.persisted.changes += fresh.length;
   }

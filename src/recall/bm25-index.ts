@@ -105,11 +105,9 @@ export class Bm25Index {
       order[slot] = d;
     });
     // Only terms that still occur are kept, renumbered densely.
-    const termOf = new Int32Array(this.postings.length).fill(-1);
     const terms: string[] = [];
-    for (const [term, tid] of this.termIds) if (this.postings[tid].size > 0) { termOf[tid] = terms.length; terms.push(term); }
-    const byNew = new Array<Posting>(terms.length);
-    for (const [, tid] of this.termIds) if (termOf[tid] >= 0) byNew[termOf[tid]] = this.postings[tid];
+    const byNew: Posting[] = [];
+    for (const [term, tid] of this.termIds) if (this.postings[tid].size > 0) { terms.push(term); byNew.push(this.postings[tid]); }
     const postingAt = new Uint32Array(terms.length + 1);
     for (let t = 0; t < terms.length; t++) postingAt[t + 1] = postingAt[t] + byNew[t].size;
     const total = postingAt[terms.length];

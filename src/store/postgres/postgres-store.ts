@@ -413,7 +413,7 @@ class PgStore implements PostgresStore {
   async recallIndex(judge: string): Promise<StoredIndex | undefined> {
     try {
       const rows = (await q(this.pool, `SELECT part, version, embedder, data FROM ${this.s}.recall_index WHERE judge = $1 ORDER BY part`, [judge])).rows as Row[];
-      return indexFromRows(rows.map((r) => ({ ...r, data: r.data instanceof Buffer ? new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) : r.data })));
+      return indexFromRows(rows);
     } catch {
       // Derived data: a schema without the table (a pinned snapshot copied from an older one) has none.
       return undefined;

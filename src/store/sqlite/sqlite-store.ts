@@ -71,17 +71,10 @@ class SqliteStore implements MemoryStore {
       }
       // With vectors: one pass over the episode rows (they are the bulk of the file).
       const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
-      if (reader) {
-        for (const r of this.db.prepare('SELECT id, data, text, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-          const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
-          state.episodes.set(e.id, e);
-          reader.add(r);
-        }
-      } else {
-        // Rows as arrays: no object with named keys per row (this is most of a large load).
-        const rows = this.db.prepare('SELECT id, data, text FROM episodes WHERE judge = ?');
-        rows.setReturnArrays(true);
-        for (const r of rows.iterate(judge) as Iterable<unknown[]>) state.episodes.set(r[0] as string, lazyEpisode(r[0] as string, r[2] as string, r[1] as string, this.location));
+      for (const r of this.db.prepare(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
+        const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
+        state.episodes.set(e.id, e);
+        reader?.add(r);
       }
       if (reader) vectors = reader.vectors;
       for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
