@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Feedback, Guideline } from '../../core/types.ts';
@@ -56,32 +56,41 @@ class SqliteStore implements MemoryStore {
     this.now = now;
   }
 
+  // Statements are compiled once per connection: an align commits thousands of puts, and
+  // compiling each statement anew cost more than running it.
+  private readonly statements = new Map<string, StatementSync>();
+  private statement(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.statements.set(sql, s); }
+    return s;
+  }
+
   async load(judge: string, options: { vectors?: boolean } = {}): Promise<StoredMemory> {
     const state = emptyMemory();
     let vectors = new Map<string, StoredVector>();
     // One read transaction: the rows all belong to one version even while another process commits.
     this.db.exec('BEGIN');
     try {
-      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
       if (!row) return { state, vectors };
       state.version = Number(row.version);
-      for (const r of this.db.prepare('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      for (const r of this.statement('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
         const f = rowJson<Feedback>(this.location, 'feedback', r);
         state.feedback.set(f.id, f);
       }
       // With vectors: one pass over the episode rows (they are the bulk of the file).
       const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
-      for (const r of this.db.prepare(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
+      for (const r of this.statement(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
         const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
         state.episodes.set(e.id, e);
         reader?.add(r);
       }
       if (reader) vectors = reader.vectors;
-      for (const r of this.db.prepare('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      for (const r of this.statement('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
         const g = rowJson<Guideline>(this.location, 'guidelines', r);
         state.guidelines.set(g.id, g);
       }
-      for (const r of this.db.prepare('SELECT id, data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      for (const r of this.statement('SELECT id, data FROM tombstones WHERE judge = ?').iterate(judge) as Iterable<Row>) {
         const g = rowJson<Guideline>(this.location, 'tombstones', r);
         state.tombstones.set(g.id, g);
       }
@@ -94,7 +103,7 @@ class SqliteStore implements MemoryStore {
   async vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }> {
     this.db.exec('BEGIN');
     try {
-      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
       return { version: row ? Number(row.version) : 0, vectors: row ? this.readVectors(judge) : new Map() };
     } finally {
       this.db.exec('COMMIT');
@@ -103,7 +112,7 @@ class SqliteStore implements MemoryStore {
 
   private readVectors(judge: string): Map<string, StoredVector> {
     const reader = this.vectorReader(judge);
-    for (const r of this.db.prepare('SELECT id, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) reader.add(r);
+    for (const r of this.statement('SELECT id, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) reader.add(r);
     return reader.vectors;
   }
 
@@ -111,7 +120,7 @@ class SqliteStore implements MemoryStore {
   // one small buffer per row, which matters for load time and garbage collection at 100k.
   private vectorReader(judge: string): { vectors: Map<string, StoredVector>; add(r: Row): void } {
     const vectors = new Map<string, StoredVector>();
-    const sizes = this.db.prepare('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
+    const sizes = this.statement('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
     const maxBytes = Number(sizes.bytes ?? 0);
     const all = new Float32Array((Number(sizes.n) * maxBytes) / 4);
     let at = 0;
@@ -132,9 +141,9 @@ class SqliteStore implements MemoryStore {
   async overview(judge: string): Promise<MemoryOverview> {
     this.db.exec('BEGIN');
     try {
-      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
-      const count = (table: string) => Number((this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE judge = ?`).get(judge) as Row).n);
-      const read = (table: string) => (this.db.prepare(`SELECT id, data FROM ${table} WHERE judge = ?`).all(judge) as Row[]).map((r) => rowJson<Guideline>(this.location, table, r));
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const count = (table: string) => Number((this.statement(`SELECT count(*) AS n FROM ${table} WHERE judge = ?`).get(judge) as Row).n);
+      const read = (table: string) => (this.statement(`SELECT id, data FROM ${table} WHERE judge = ?`).all(judge) as Row[]).map((r) => rowJson<Guideline>(this.location, table, r));
       return { version: row ? Number(row.version) : 0, guidelines: read('guidelines'), tombstones: read('tombstones'), episodes: count('episodes'), feedback: count('feedback') };
     } finally {
       this.db.exec('COMMIT');
@@ -142,7 +151,7 @@ class SqliteStore implements MemoryStore {
   }
 
   async currentVersion(judge: string): Promise<number> {
-    const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+    const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
     return row ? Number(row.version) : 0;
   }
 
@@ -151,15 +160,15 @@ class SqliteStore implements MemoryStore {
     const db = this.db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const row = db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
       const current = row ? Number(row.version) : 0;
       if (current !== expectedVersion) {
         throw Object.assign(new StoreError(`The memory of judge "${judge}" in ${this.location} changed meanwhile (now version ${current}, expected ${expectedVersion}): reload it and try again.`), { code: 'store_conflict', isRetryable: true });
       }
       const version = current + 1;
-      if (row) db.prepare('UPDATE judges SET version = ? WHERE name = ?').run(version, judge);
-      else db.prepare('INSERT INTO judges (name, version, created_at) VALUES (?, ?, ?)').run(judge, version, at);
-      const log = db.prepare('INSERT INTO log (judge, version, op, target, cause, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      if (row) this.statement('UPDATE judges SET version = ? WHERE name = ?').run(version, judge);
+      else this.statement('INSERT INTO judges (name, version, created_at) VALUES (?, ?, ?)').run(judge, version, at);
+      const log = this.statement('INSERT INTO log (judge, version, op, target, cause, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
       for (const op of ops) {
         this.applyOne(judge, op, version);
         log.run(judge, version, op.op, operationTarget(op), cause, at, operationDetail(op).slice(0, 500));
@@ -178,59 +187,59 @@ class SqliteStore implements MemoryStore {
     switch (op.op) {
       case 'feedback.put': {
         // What the feedback said before it was superseded goes to history, never lost.
-        const old = db.prepare('SELECT data FROM feedback WHERE judge = ? AND id = ?').get(judge, op.feedback.id) as Row | undefined;
+        const old = this.statement('SELECT data FROM feedback WHERE judge = ? AND id = ?').get(judge, op.feedback.id) as Row | undefined;
         const data = JSON.stringify(op.feedback);
-        if (old && old.data !== data) db.prepare('INSERT INTO feedback_history (judge, id, version, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, version, old.data as string);
-        db.prepare('INSERT OR REPLACE INTO feedback (judge, id, record_id, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, op.feedback.record.id, data);
+        if (old && old.data !== data) this.statement('INSERT INTO feedback_history (judge, id, version, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, version, old.data as string);
+        this.statement('INSERT OR REPLACE INTO feedback (judge, id, record_id, data) VALUES (?, ?, ?, ?)').run(judge, op.feedback.id, op.feedback.record.id, data);
         return;
       }
       case 'feedback.delete':
-        db.prepare('DELETE FROM feedback WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('DELETE FROM feedback WHERE judge = ? AND id = ?').run(judge, op.id);
         return;
       case 'episode.put': {
         const { text, ...rest } = op.episode;
         const label = op.episode.value === undefined ? null : JSON.stringify(op.episode.value);
-        db.prepare('INSERT OR REPLACE INTO episodes (judge, id, data, text, label, vector, embedder) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        this.statement('INSERT OR REPLACE INTO episodes (judge, id, data, text, label, vector, embedder) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(judge, op.episode.id, JSON.stringify(rest), text, label, op.vector ? toBytes(op.vector) : null, op.embedderId);
         return;
       }
       case 'episode.delete':
-        db.prepare('DELETE FROM episodes WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('DELETE FROM episodes WHERE judge = ? AND id = ?').run(judge, op.id);
         return;
       case 'guideline.add':
-        db.prepare('INSERT OR REPLACE INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
+        this.statement('INSERT OR REPLACE INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
         return;
       case 'guideline.update': {
-        const row = db.prepare('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+        const row = this.statement('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
         if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" does not exist.`);
         const next = { ...(JSON.parse(row.data as string) as Guideline), ...op.changes, updatedVersion: version };
-        db.prepare('UPDATE guidelines SET data = ? WHERE judge = ? AND id = ?').run(JSON.stringify(next), judge, op.id);
+        this.statement('UPDATE guidelines SET data = ? WHERE judge = ? AND id = ?').run(JSON.stringify(next), judge, op.id);
         return;
       }
       case 'guideline.delete': {
         if (op.tombstone) {
-          const row = db.prepare('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+          const row = this.statement('SELECT data FROM guidelines WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
           if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" does not exist.`);
           const g = { ...(JSON.parse(row.data as string) as Guideline), updatedVersion: version };
-          db.prepare('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
+          this.statement('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
         }
-        db.prepare('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
         return;
       }
       case 'guideline.restore': {
-        const row = db.prepare('SELECT data FROM tombstones WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
+        const row = this.statement('SELECT data FROM tombstones WHERE judge = ? AND id = ?').get(judge, op.id) as Row | undefined;
         if (!row) throw new StoreError(`Guideline ${op.id} of judge "${judge}" was not deleted; there is nothing to restore.`);
         const g = { ...(JSON.parse(row.data as string) as Guideline), updatedVersion: version };
-        db.prepare('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
-        db.prepare('INSERT INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
+        this.statement('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('INSERT INTO guidelines (judge, id, data) VALUES (?, ?, ?)').run(judge, op.id, JSON.stringify(g));
         return;
       }
       case 'guideline.purge':
-        db.prepare('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
-        db.prepare('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('DELETE FROM guidelines WHERE judge = ? AND id = ?').run(judge, op.id);
+        this.statement('DELETE FROM tombstones WHERE judge = ? AND id = ?').run(judge, op.id);
         return;
       case 'tombstone.add':
-        db.prepare('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
+        this.statement('INSERT OR REPLACE INTO tombstones (judge, id, data) VALUES (?, ?, ?)').run(judge, op.guideline.id, JSON.stringify(op.guideline));
         return;
     }
   }
@@ -238,11 +247,11 @@ class SqliteStore implements MemoryStore {
   async changes(judge: string, sinceVersion: number): Promise<{ version: number; ops: MemoryOperation[] }> {
     this.db.exec('BEGIN');
     try {
-      const row = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
-      const entries = this.db.prepare('SELECT DISTINCT op, target FROM log WHERE judge = ? AND version > ?').all(judge, sinceVersion) as { op: string; target: string }[];
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const entries = this.statement('SELECT DISTINCT op, target FROM log WHERE judge = ? AND version > ?').all(judge, sinceVersion) as { op: string; target: string }[];
       const targets = changedTargets(entries);
       const rows: ChangedRows = { feedback: new Map(), episodes: new Map(), guidelines: new Map(), tombstones: new Map() };
-      const one = (table: string, columns: string, id: string) => this.db.prepare(`SELECT ${columns} FROM ${table} WHERE judge = ? AND id = ?`).get(judge, id) as Row | undefined;
+      const one = (table: string, columns: string, id: string) => this.statement(`SELECT ${columns} FROM ${table} WHERE judge = ? AND id = ?`).get(judge, id) as Row | undefined;
       for (const id of targets.feedback) {
         const r = one('feedback', 'id, data', id);
         if (r) rows.feedback.set(id, { op: 'feedback.put', feedback: rowJson<Feedback>(this.location, 'feedback', r) });
@@ -267,13 +276,13 @@ class SqliteStore implements MemoryStore {
   }
 
   async recallIndex(judge: string): Promise<StoredIndex | undefined> {
-    const rows = this.db.prepare('SELECT part, version, embedder, data FROM recall_index WHERE judge = ? ORDER BY part').all(judge) as Row[];
+    const rows = this.statement('SELECT part, version, embedder, data FROM recall_index WHERE judge = ? ORDER BY part').all(judge) as Row[];
     return indexFromRows(rows);
   }
 
   async putRecallIndex(judge: string, index: StoredIndex): Promise<boolean> {
     // Never wait for the write lock: another process's transaction means "not now".
-    const busy = Number((this.db.prepare('PRAGMA busy_timeout').get() as Row).timeout);
+    const busy = Number((this.statement('PRAGMA busy_timeout').get() as Row).timeout);
     try {
       this.db.exec('PRAGMA busy_timeout = 0');
       this.db.exec('BEGIN IMMEDIATE');
@@ -282,11 +291,11 @@ class SqliteStore implements MemoryStore {
       return false;
     }
     try {
-      const stored = this.db.prepare('SELECT max(version) AS v FROM recall_index WHERE judge = ?').get(judge) as Row;
-      const reached = this.db.prepare('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      const stored = this.statement('SELECT max(version) AS v FROM recall_index WHERE judge = ?').get(judge) as Row;
+      const reached = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
       if ((stored.v !== null && Number(stored.v) > index.version) || !reached || Number(reached.version) < index.version) { this.db.exec('ROLLBACK'); return false; }
-      this.db.prepare('DELETE FROM recall_index WHERE judge = ?').run(judge);
-      const insert = this.db.prepare('INSERT INTO recall_index (judge, part, version, embedder, data) VALUES (?, ?, ?, ?, ?)');
+      this.statement('DELETE FROM recall_index WHERE judge = ?').run(judge);
+      const insert = this.statement('INSERT INTO recall_index (judge, part, version, embedder, data) VALUES (?, ?, ?, ?, ?)');
       index.parts.forEach((data, part) => insert.run(judge, part, index.version, index.embedderId, data));
       this.db.exec('COMMIT');
       return true;
@@ -299,7 +308,7 @@ class SqliteStore implements MemoryStore {
   }
 
   async putVectors(judge: string, vectors: StoredVector[]): Promise<void> {
-    const update = this.db.prepare('UPDATE episodes SET vector = ?, embedder = ? WHERE judge = ? AND id = ?');
+    const update = this.statement('UPDATE episodes SET vector = ?, embedder = ? WHERE judge = ? AND id = ?');
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const v of vectors) update.run(toBytes(v.vector), v.embedderId, judge, v.id);
@@ -311,7 +320,7 @@ class SqliteStore implements MemoryStore {
   }
 
   async log(judge: string, options: { limit?: number; sinceVersion?: number } = {}): Promise<LogEntry[]> {
-    const rows = this.db.prepare('SELECT seq, version, op, target, cause, at, detail FROM log WHERE judge = ? AND version > ? ORDER BY seq DESC LIMIT ?')
+    const rows = this.statement('SELECT seq, version, op, target, cause, at, detail FROM log WHERE judge = ? AND version > ? ORDER BY seq DESC LIMIT ?')
       .all(judge, options.sinceVersion ?? 0, options.limit ?? 1000) as Row[];
     return rows.reverse().map((r) => ({
       seq: Number(r.seq), version: Number(r.version), op: r.op as LogEntry['op'], target: r.target as string,
@@ -320,7 +329,7 @@ class SqliteStore implements MemoryStore {
   }
 
   async feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]> {
-    const rows = this.db.prepare('SELECT id, version, data FROM feedback_history WHERE judge = ? AND id = ? ORDER BY rowid').all(judge, id) as Row[];
+    const rows = this.statement('SELECT id, version, data FROM feedback_history WHERE judge = ? AND id = ? ORDER BY rowid').all(judge, id) as Row[];
     return rows.map((r) => ({ version: Number(r.version), feedback: rowJson<Feedback>(this.location, 'feedback_history', r) }));
   }
 
@@ -335,7 +344,7 @@ class SqliteStore implements MemoryStore {
   }
 
   async judges(): Promise<string[]> {
-    return (this.db.prepare('SELECT name FROM judges ORDER BY name').all() as Row[]).map((r) => r.name as string);
+    return (this.statement('SELECT name FROM judges ORDER BY name').all() as Row[]).map((r) => r.name as string);
   }
 
   async close(): Promise<void> {
