@@ -5,6 +5,7 @@ import type { ChatModel, ChatRequest } from '../model/chat-model.ts';
 import { requestKey } from '../model/cassette.ts';
 import type { AlignCheckpoint } from './checkpoint.ts';
 import { packBatches } from '../core/align/batches.ts';
+import { utf8Length } from '../core/text/utf8.ts';
 import { DISTILL_SCHEMA, distillPrompt } from '../core/prompt/distill-prompt.ts';
 import { revisePrompt, reviseSchema } from '../core/prompt/revise-prompt.ts';
 import { parseJsonObject } from '../core/judge/parse-verdict.ts';
@@ -55,9 +56,11 @@ export function planTasks(judge: JudgeDefinition, examples: DistilExample[], sta
   const guidelineTokens = Math.min(estimateTokens(existing.map((g) => g.text).join('\n')), guidelineBudget(settings));
   const overhead = guidelineTokens + estimateTokens(judge.instructions) + 400;
   const budget = Math.max(1000, settings.maxBatchTokens - overhead);
-  const tokensOf = (ex: DistilExample) =>
-    estimateTokens(renderRecord(ex.record, fields, { maxTokens: settings.fieldTokens }).text) + estimateTokens(ex.rationale ?? '') + 20;
-  const tasks: AlignTask[] = packBatches(examples, tokensOf, { maxItems: settings.maxBatchItems, maxTokens: budget })
+  const rendered = (ex: DistilExample) => renderRecord(ex.record, fields, { maxTokens: settings.fieldTokens }).text;
+  const tokensOf = (ex: DistilExample) => estimateTokens(rendered(ex)) + estimateTokens(ex.rationale ?? '') + 20;
+  // Bytes bound tokens from above: most batches are full by item count long before any budget.
+  const boundOf = (ex: DistilExample) => utf8Length(rendered(ex)) + utf8Length(ex.rationale ?? '') + 20;
+  const tasks: AlignTask[] = packBatches(examples, tokensOf, { maxItems: settings.maxBatchItems, maxTokens: budget }, boundOf)
     .map((batch) => ({ kind: 'distill' as const, examples: batch }));
   // Stale guidelines are revised 20 to a call: small prompts, answers that stay well-formed.
   for (let i = 0; i < stale.length; i += 20) tasks.push({ kind: 'revise', stale: stale.slice(i, i + 20) });

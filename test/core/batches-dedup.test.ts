@@ -18,6 +18,27 @@ test('an item bigger than the budget travels alone', () => {
   assert.deepEqual(b.map((x) => x.length), [1, 1, 1]);
 });
 
+test('with an upper bound, batches are those of exact counting, and only undecided items are counted', () => {
+  // Random sizes; the bound over-estimates by up to 3×, as UTF-8 bytes over-estimate tokens.
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 50; round++) {
+    const items = Array.from({ length: 200 }, (_, i) => ({ i, t: 1 + Math.floor(rnd() * 60), slack: 1 + rnd() * 2 }));
+    const limits = { maxItems: 1 + Math.floor(rnd() * 40), maxTokens: 50 + Math.floor(rnd() * 800) };
+    let counted = 0;
+    const exact = packBatches(items, (x) => x.t, limits);
+    const bounded = packBatches(items, (x) => { counted++; return x.t; }, limits, (x) => Math.ceil(x.t * x.slack));
+    assert.deepEqual(bounded.map((b) => b.map((x) => x.i)), exact.map((b) => b.map((x) => x.i)));
+    assert.ok(counted <= 2 * items.length);
+  }
+  // Batches full by item count long before the budget: nothing is counted at all.
+  let counted = 0;
+  const items = Array.from({ length: 120 }, () => ({ t: 10 }));
+  const b = packBatches(items, (x) => { counted++; return x.t; }, { maxItems: 50, maxTokens: 10_000 }, (x) => x.t * 3);
+  assert.deepEqual(b.map((x) => x.length), [50, 50, 20]);
+  assert.equal(counted, 0);
+});
+
 test('duplicates are dropped across batches and against existing guidelines; their sources merge', () => {
   const existing: Guideline[] = [{ id: 'g1', text: 'Prefer certified views.', sources: ['f0'], origin: 'distilled', pinned: false, createdVersion: 1, updatedVersion: 1 }];
   const r = dedupGuidelines(existing, [

@@ -1,4 +1,5 @@
 import type { Episode, Guideline } from '../types.ts';
+import { utf8Length } from '../text/utf8.ts';
 
 /** What the budget let into the prompt, and what it left out. */
 export interface Selection {
@@ -23,19 +24,6 @@ export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
 
 const measured = new WeakMap<Guideline, number>();
 const bytes = new WeakMap<Guideline, number>();
-/** Bytes of a string in UTF-8, without encoding it. */
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
-}
-
 function bytesOf(g: Guideline): number {
   let b = bytes.get(g);
   if (b === undefined) { b = utf8Length(g.text); bytes.set(g, b); }
