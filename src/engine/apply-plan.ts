@@ -205,24 +205,36 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   };
 }
 
-// Vectors for the episodes whose text is new; unchanged texts keep their stored vector. A local
-// embedder runs in process; a provider's requests of `maxBatch` texts go out in parallel through
-// the align's limiter.
+// Vectors for the episodes whose text is new; unchanged texts keep their stored vector. A
+// provider's requests of `maxBatch` texts go out in parallel through the align's limiter. A local
+// embedder computes on this thread: in slices, each after the event loop had its turn, so it runs
+// while the distillation requests are in flight instead of delaying the first of them.
 async function embedEpisodes(episodes: Episode[], ctx: ExecuteContext, limit: Limiter): Promise<{ vectors: Map<string, Float32Array>; requests: number; ms: number }> {
   const start = ctx.now();
   const need = episodes.filter((e) => !ctx.memory.vectorFor(e));
   const vectors = new Map<string, Float32Array>();
-  const size = ctx.embedder.local ? Math.max(1, need.length) : Math.max(1, ctx.embedder.maxBatch ?? DEFAULT_EMBED_BATCH);
+  const size = ctx.embedder.local ? LOCAL_EMBED_SLICE : Math.max(1, ctx.embedder.maxBatch ?? DEFAULT_EMBED_BATCH);
   const chunks: Episode[][] = [];
   for (let i = 0; i < need.length; i += size) chunks.push(need.slice(i, i + size));
-  await Promise.all(chunks.map(async (chunk) => {
-    const run = () => ctx.embedder.embed(chunk.map((e) => e.text));
-    const out = ctx.embedder.local ? await run() : await limit(run);
-    chunk.forEach((e, j) => vectors.set(e.id, out[j]));
-  }));
+  if (ctx.embedder.local) {
+    for (const chunk of chunks) {
+      await new Promise((resolve) => setImmediate(resolve));
+      ctx.signal?.throwIfAborted();
+      const out = await ctx.embedder.embed(chunk.map((e) => e.text));
+      chunk.forEach((e, j) => vectors.set(e.id, out[j]));
+    }
+  } else {
+    await Promise.all(chunks.map(async (chunk) => {
+      const out = await limit(() => ctx.embedder.embed(chunk.map((e) => e.text)));
+      chunk.forEach((e, j) => vectors.set(e.id, out[j]));
+    }));
+  }
   if (need.length > 0) ctx.onEvent({ type: 'embed', judge: ctx.judge.name, count: need.length });
   return { vectors, requests: ctx.embedder.local ? 0 : chunks.length, ms: ctx.now() - start };
 }
+
+/** Texts a local embedder computes between two turns of the event loop (about 30 ms with the hashed embedder). */
+const LOCAL_EMBED_SLICE = 500;
 
 /** A report for a call that had nothing to do. */
 export function unchangedReport(version: number, unchanged: number): MemoryChangeReport {
