@@ -28,17 +28,24 @@ export function hashedEmbedder(options: { dimension?: number } = {}): Embedder {
  */
 export function embedText(text: string, dimension: number): Float32Array {
   const counts = new Map<number, number>();
-  const add = (feature: string, weight: number) => {
-    const h = fnv1a(feature);
+  const add = (h: number, weight: number) => {
+    h >>>= 0;
     counts.set(h, (counts.get(h) ?? 0) + weight);
   };
+  // Features are hashed in place (FNV-1a continued over their parts), never built as strings:
+  // the hash of "w:" + word is the hash of "w:" continued over the word.
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
-    add(`w:${w}`, 1);
-    if (i + 1 < words.length) add(`b:${w} ${words[i + 1]}`, 0.5);
-    const padded = `^${w}$`;
-    for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`, 0.25);
+    add(fnvOver(WORD, w), 1);
+    if (i + 1 < words.length) add(fnvOver(fnvChar(fnvOver(BIGRAM, w), SPACE), words[i + 1]), 0.5);
+    // Character trigrams of "^word$".
+    const last = w.length + 1;
+    for (let j = 0; j + 3 <= w.length + 2; j++) {
+      let h = TRIGRAM;
+      for (let k = j; k < j + 3; k++) h = fnvChar(h, k === 0 ? CARET : k === last ? DOLLAR : w.charCodeAt(k - 1));
+      add(h, 0.25);
+    }
   }
   const v = new Float32Array(dimension);
   for (const [h, count] of counts) {
@@ -53,11 +60,15 @@ export function embedText(text: string, dimension: number): Float32Array {
   return v;
 }
 
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+const FNV_OFFSET = 0x811c9dc5;
+const fnvChar = (h: number, c: number) => Math.imul(h ^ c, 0x01000193);
+function fnvOver(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = fnvChar(h, s.charCodeAt(i));
+  return h;
 }
+const WORD = fnvOver(FNV_OFFSET, 'w:');
+const BIGRAM = fnvOver(FNV_OFFSET, 'b:');
+const TRIGRAM = fnvOver(FNV_OFFSET, 'c:');
+const SPACE = 32;
+const CARET = 94;
+const DOLLAR = 36;
