@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { openMemalign, openPostgresStore, openSqliteStore, createBatch, startJobEngine, batchStatus, hashedEmbedder, type MemoryStore } from '../src/index.ts';
 import { startPostgres } from '../src/testing/index.ts';
 import { corpus } from './lib/corpus.ts';
+import { loopbackProcess } from './lib/loopback-process.ts';
 import { ROOT, machineLine, median, writeSection } from './lib/benchmarks-md.ts';
 
 const { values } = parseArgs({ options: {
@@ -31,12 +32,6 @@ const FAULT_RECORDS = 2000;
 const BIN = join(ROOT, 'bin', 'memalign.js');
 const judge = { name: 'bench', instructions: 'Is {{ outputs }} a correct answer to {{ inputs }}?', output: 'boolean' };
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function loopback(latencyMs: number): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'src', 'testing', 'loopback-cli.ts'), '--latency-ms', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  return { url, proc };
-}
 
 function child(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -61,7 +56,7 @@ async function resultTimes(client: pg.Client, schema: string, batch: string): Pr
 }
 
 const server = await startPostgres({ durable: true, settings: { max_connections: '400', shared_buffers: '256MB' } });
-const slow = await loopback(LATENCY);
+const slow = await loopbackProcess({ ms: LATENCY });
 const client = new pg.Client(server.url);
 await client.connect();
 const sections: string[] = [];
@@ -102,7 +97,7 @@ try {
   // through one worker process and in process (judgeMany), side by side.
   let overhead = '';
   {
-    const fast = await loopback(0);
+    const fast = await loopbackProcess({ ms: 0 });
     const url = `${server.url}?schema=overhead`;
     const store = await openPostgresStore(url);
     await seed(store, `${fast.url}#bench`);

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { createClient, type MemalignClient } from '../src/index.ts';
 import { startPostgres } from '../src/testing/index.ts';
 import { corpus } from './lib/corpus.ts';
+import { loopbackProcess } from './lib/loopback-process.ts';
 import { ROOT, machineLine, median, percentile, writeSection } from './lib/benchmarks-md.ts';
 
 const { values } = parseArgs({ options: {
@@ -28,12 +29,6 @@ const C = Number(values.concurrency);
 const THINK = Number(values.think);
 const BIN = join(ROOT, 'bin', 'memalign.js');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function loopback(latencyMs: number): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'src', 'testing', 'loopback-cli.ts'), '--latency-ms', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  return { url, proc };
-}
 
 async function serve(dir: string, store: string, model: string): Promise<{ url: string; password: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store, '-c', String(C)], { cwd: dir, env: { ...process.env, MEMALIGN_MODEL: model }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -166,7 +161,7 @@ async function measure(kind: string, store: string, model: string): Promise<Run>
   }
 }
 
-const model = await loopback(LATENCY);
+const model = await loopbackProcess({ ms: LATENCY });
 const runs: Run[] = [];
 try {
   for (const kind of values.stores.split(',')) {

@@ -72,6 +72,7 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
   const counts = { chat: 0, embeddings: 0 };
 
   const server = createServer(async (req, res) => {
+    if ((req.url ?? '').startsWith('/__loopback/')) return control(req, res);
     const record: RecordedRequest = { path: req.url ?? '', body: undefined, headers: req.headers, startedAt: performance.now() };
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -104,6 +105,20 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     }
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  // The request log over HTTP, for a benchmark that runs the server in its own process (see
+  // loopback-cli.ts): GET /__loopback/requests (timings as epoch ms, no bodies), POST /__loopback/reset.
+  function control(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '').replace(/\?.*$/, '');
+    if (req.method === 'GET' && path === '/__loopback/requests') {
+      // Times as epoch ms (performance.timeOrigin + now): comparable across processes on one machine.
+      const at = (t: number | undefined) => (t === undefined ? undefined : performance.timeOrigin + t);
+      return json(res, 200, { requests: requests.map((r) => ({ path: r.path, fault: r.fault, startedAt: at(r.startedAt), endedAt: at(r.endedAt) })), stats: { ...counts, maxInFlight, simulatedWaitMs } });
+    }
+    if (req.method === 'POST' && path === '/__loopback/reset') { reset(); return json(res, 200, { ok: true }); }
+    return error(res, 404, `No route ${req.method} ${path}`, 'not_found');
+  }
+  function reset(): void { requests.length = 0; counts.chat = 0; counts.embeddings = 0; maxInFlight = 0; simulatedWaitMs = 0; faultUses.clear(); }
 
   async function wait(ms: number): Promise<void> {
     if (ms <= 0) return;
@@ -148,14 +163,20 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
   async function embeddings(res: ServerResponse, body: { input: string | string[]; dimensions?: number; encoding_format?: string; model?: string }): Promise<void> {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const dimension = body.dimensions ?? options.dimension ?? 512;
-    await wait(options.latency?.embeddingMs ?? 0);
+    // The response is computed on arrival and sent when the latency is up: a large request's
+    // own cost (2 048 vectors as JSON take this server about 0.3 s) overlaps its latency, as a
+    // provider's compute does, instead of adding to it.
+    const arrived = performance.now();
     const data = inputs.map((text, index) => {
       const v = embedText(String(text), dimension);
       const embedding = body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v);
       return { object: 'embedding', index, embedding };
     });
     const tokens = Math.ceil(inputs.join(' ').length / 4);
-    json(res, 200, { object: 'list', data, model: body.model ?? 'loopback-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    const payload = JSON.stringify({ object: 'list', data, model: body.model ?? 'loopback-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    await wait((options.latency?.embeddingMs ?? 0) - (performance.now() - arrived));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(payload);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -169,7 +190,7 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     requests,
     stats: () => ({ ...counts, maxInFlight, simulatedWaitMs }),
     setOptions: (partial) => { options = { ...options, ...partial }; if (partial.faults) faultUses.clear(); },
-    reset: () => { requests.length = 0; counts.chat = 0; counts.embeddings = 0; maxInFlight = 0; simulatedWaitMs = 0; faultUses.clear(); },
+    reset,
     close: () => new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();
       for (const s of sockets) s.destroy();
