@@ -37,6 +37,7 @@ try {
     items.forEach((c, i) => {
       const record = { id: `e${i}`, inputs: c.inputs, outputs: c.outputs };
       const episode: Episode = { id: record.id, record, value: c.label === 'true', rationale: `Expert note ${i}.`, feedbackIds: [`f${i}`], text: texts[i], hash: `h${i}`, createdVersion: 1 };
+      ops.push({ op: 'feedback.put', feedback: { id: `f${i}`, record, value: c.label === 'true', rationale: `Expert note ${i}.`, createdAt: '2026-01-01T00:00:00Z' } });
       ops.push({ op: 'episode.put', episode, vector: vectors[i], embedderId: embedder.id });
     });
     for (let g = 0; g < 30; g++) {

@@ -34,7 +34,8 @@ export async function judgeRecords(
   records: unknown[], options: JudgeManyOptions = {},
 ): Promise<JudgeResult[]> {
   const parsed = validateRecords(records, ctx.judge);
-  await ctx.memory.ready();
+  // Judging reads no feedback: a memory first loaded here is read without it.
+  await ctx.memory.ready({ feedback: false });
   const m = ctx.judge.memory;
   const concurrency = options.concurrency ?? 8;
   const texts = parsed.map((r) => recordText(r, queryFieldsOf(ctx.judge)));

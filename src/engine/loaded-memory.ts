@@ -1,5 +1,5 @@
 import type { Episode } from '../core/types.ts';
-import { applyToState, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
+import { applyToState, hasFeedback, type MemoryOperation, type MemoryState } from '../core/memory/operations.ts';
 import type { MemoryStore, StoredVector } from '../store/memory-store.ts';
 import { DEFAULT_EMBED_BATCH, type Embedder } from '../embed/embedder.ts';
 import { createLimiter } from '../model/limit.ts';
@@ -76,22 +76,37 @@ export class LoadedMemory {
   /**
    * Loads (or reloads when the stored version moved on) and returns the current state. Cheap: the
    * recall index is only built when something recalls (`ready`), so inspecting memory never pays
-   * for it, and never re-embeds.
+   * for it, and never re-embeds. With `feedback: false` (judging) a state not loaded yet is read
+   * without its feedback (`FeedbackNotLoaded`); the default reads it, once, when it is missing.
    */
-  async refresh(): Promise<MemoryState> {
+  async refresh(options: { feedback?: boolean } = {}): Promise<MemoryState> {
+    const wantFeedback = options.feedback !== false;
     if (this.state) {
       const stored = await this.storedVersion();
-      if (stored === this.state.version) return this.state;
+      let current = stored === this.state.version;
       if (stored > this.state.version) {
         // Another writer moved on: read only what changed since the loaded version.
         const since = this.state.version;
         const { version, ops } = await this.store.changes(this.judge, since);
         if (this.state.version < version) this.applyCommitted(ops, version);
-        return this.state;
+        current = true;
+      }
+      if (current) {
+        if (!wantFeedback || hasFeedback(this.state)) return this.state;
+        // Read without feedback, now needed: the feedback of this very version, or everything again.
+        const { version, feedback } = await this.store.feedback(this.judge);
+        if (hasFeedback(this.state)) return this.state;
+        if (version === this.state.version) {
+          const wasReady = this.readyState === this.state;
+          this.state = { ...this.state, feedback };
+          if (wasReady) this.readyState = this.state;
+          return this.state;
+        }
       }
     }
-    const { state, vectors } = await this.store.load(this.judge, { vectors: this.withVectors });
-    // A commit of this instance may have landed while the load ran: never step back to an older version.
+    const { state, vectors } = await this.store.load(this.judge, { vectors: this.withVectors, feedback: wantFeedback });
+    // A commit of this instance may have landed while the load ran: never step back to an older
+    // version. (Every commit starts from a state read with its feedback, so that one has it.)
     if (this.state && this.state.version > state.version) return this.state;
     this.state = state;
     this.vectors = vectors;
@@ -103,18 +118,18 @@ export class LoadedMemory {
    * The current state with every episode vector in the embedder's space (re-embedding, once, what
    * is not) and the recall index built: what judging and alignment need.
    */
-  async ready(): Promise<MemoryState> {
+  async ready(options: { feedback?: boolean } = {}): Promise<MemoryState> {
     // Nothing loaded yet: open the saved index with the state, or read memory and vectors in one pass.
     // (A saved index that turns out unusable leaves the state loaded: its vectors are read next.)
-    if (!this.state && (await this.openSaved()) === 'none') this.withVectors = true;
-    let state = await this.refresh();
+    if (!this.state && (await this.openSaved(options.feedback !== false)) === 'none') this.withVectors = true;
+    let state = await this.refresh(options);
     // Checked already for this very state (verdict after verdict): nothing to scan again.
     if (this.readyState === state && this.built) return state;
     if (!this.built && !this.withVectors) {
       const { version, vectors } = await this.store.vectors(this.judge);
       this.withVectors = true;
       // Vectors of another version than the loaded state: load both again, together.
-      if (version !== state.version) { this.state = undefined; state = await this.refresh(); } else { this.vectors = vectors; this.built = undefined; }
+      if (version !== state.version) { this.state = undefined; state = await this.refresh(options); } else { this.vectors = vectors; this.built = undefined; }
     }
     const index = this.index!;
     const stale: Episode[] = [];
@@ -207,10 +222,10 @@ export class LoadedMemory {
    * loaded); false when it cannot be used (unreadable, or not matching the memory: the state is
    * loaded, without vectors).
    */
-  private async openSaved(): Promise<boolean | 'none'> {
+  private async openSaved(feedback: boolean): Promise<boolean | 'none'> {
     const saved = await this.store.recallIndex(this.judge);
     if (!saved || saved.embedderId !== this.embedder.id) return 'none';
-    const { state } = await this.store.load(this.judge, { vectors: false });
+    const { state } = await this.store.load(this.judge, { vectors: false, feedback });
     this.state = state;
     this.vectors = new Map();
     this.built = undefined;

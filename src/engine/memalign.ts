@@ -1,5 +1,5 @@
 import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord, JudgeResult } from '../core/types.ts';
-import { plainEpisode, type LogEntry, type MemoryState } from '../core/memory/operations.ts';
+import { plainEpisode, plainFeedback, type LogEntry, type MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { MemoryOverview, MemoryStore } from '../store/memory-store.ts';
@@ -207,7 +207,7 @@ export class Memalign {
   /** The judge's memory: version, guidelines, tombstones (deleted by experts), episodes and feedback (without vectors). */
   async inspect(): Promise<{ version: number; guidelines: Guideline[]; tombstones: Guideline[]; episodes: Episode[]; feedback: Feedback[] }> {
     const s = await this.memory.refresh();
-    return { version: s.version, guidelines: [...s.guidelines.values()], tombstones: [...s.tombstones.values()], episodes: [...s.episodes.values()].map(plainEpisode), feedback: [...s.feedback.values()] };
+    return { version: s.version, guidelines: [...s.guidelines.values()], tombstones: [...s.tombstones.values()], episodes: [...s.episodes.values()].map(plainEpisode), feedback: [...s.feedback.values()].map(plainFeedback) };
   }
 
   /** What a feedback said before it was superseded, oldest first. */

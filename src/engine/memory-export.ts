@@ -1,5 +1,5 @@
 import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord } from '../core/types.ts';
-import { plainEpisode, type MemoryState } from '../core/memory/operations.ts';
+import { plainEpisode, plainFeedback, type MemoryState } from '../core/memory/operations.ts';
 import { emptyPlan, planAlign, type MemoryPlan } from '../core/align/plan.ts';
 import { parseFeedback } from '../core/feedback/parse-feedback.ts';
 import { feedbackHash } from '../core/feedback/identity.ts';
@@ -34,7 +34,7 @@ export function exportMemory(judge: JudgeDefinition, state: MemoryState, now = n
     format: 'memalign-memory', formatVersion: 1, judge: judge.name, memoryVersion: state.version, exportedAt: now.toISOString(),
     guidelines: [...state.guidelines.values()].sort(byId),
     tombstones: [...state.tombstones.values()].sort(byId),
-    feedback: [...state.feedback.values()].sort(byId),
+    feedback: [...state.feedback.values()].sort(byId).map(plainFeedback),
     episodes: [...state.episodes.values()].sort(byId).map((e) => { const { text: _text, ...rest } = plainEpisode(e); return rest; }),
   };
 }

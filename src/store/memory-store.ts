@@ -28,8 +28,13 @@ export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredV
 export interface MemoryStore {
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;
-  /** The judge's memory; with `vectors: false` the vectors map is empty (for reading memory without recalling). */
-  load(judge: string, options?: { vectors?: boolean }): Promise<StoredMemory>;
+  /**
+   * The judge's memory; with `vectors: false` the vectors map is empty (for reading memory without
+   * recalling); with `feedback: false` the state's feedback is `FeedbackNotLoaded` (for judging).
+   */
+  load(judge: string, options?: { vectors?: boolean; feedback?: boolean }): Promise<StoredMemory>;
+  /** The feedback alone, with the version it belongs to (read together, consistently). */
+  feedback(judge: string): Promise<{ version: number; feedback: Map<string, Feedback> }>;
   /** The episode vectors alone, with the version they belong to (read together, consistently). */
   vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }>;
   /** Version, guidelines and tombstones, and how many episodes and feedback there are, without reading them: cheap at any size. */

@@ -1,4 +1,4 @@
-import type { Episode } from '../core/types.ts';
+import type { Episode, Feedback } from '../core/types.ts';
 import type { StoredIndex } from './memory-store.ts';
 import { StoreError } from '../core/errors.ts';
 
@@ -38,6 +38,38 @@ class StoredEpisode {
  */
 export function lazyEpisode(id: string, text: string, data: string, location: string): Episode {
   return new StoredEpisode(id, text, data, location);
+}
+
+/**
+ * Feedback whose stored JSON is parsed on first use of any field but `id`. A memory of 100 000
+ * episodes holds as many feedback items, and judging never reads them: parsing them all at load
+ * was most of a large memory's open time. Getters live on the prototype; `toJSON` keeps
+ * serialisation identical to a plain object, and `plainFeedback` makes one.
+ */
+class StoredFeedback {
+  readonly id: string;
+  #data: string;
+  #parsed?: Feedback;
+  #location: string;
+  constructor(id: string, data: string, location: string) { this.id = id; this.#data = data; this.#location = location; }
+  get #fields(): Feedback { return (this.#parsed ??= rowJson<Feedback>(this.#location, 'feedback', { id: this.id, data: this.#data })); }
+  get record() { return this.#fields.record; }
+  get value() { return this.#fields.value; }
+  get rationale() { return this.#fields.rationale; }
+  get author() { return this.#fields.author; }
+  get createdAt() { return this.#fields.createdAt; }
+  get judgeVerdict() { return this.#fields.judgeVerdict; }
+  toJSON(): Feedback { return { ...this.#fields, id: this.id }; }
+}
+
+/**
+ * Feedback read from a store row (`id`, JSON `data`): parsed when first used.
+ *
+ * @example
+ * lazyFeedback('f1', '{"id":"f1",…}', 'memory.db').record;
+ */
+export function lazyFeedback(id: string, data: string, location: string): Feedback {
+  return new StoredFeedback(id, data, location);
 }
 
 /** A row's JSON object; a row that cannot be read is named, with what to do about it, instead of crashing. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { MemoryStore } from '../../src/store/memory-store.ts';
 import type { Episode, Feedback, Guideline } from '../../src/core/types.ts';
 import { StoreError } from '../../src/core/errors.ts';
-import { applyToState, emptyMemory, plainEpisode, type MemoryOperation, type MemoryState } from '../../src/core/memory/operations.ts';
+import { applyToState, emptyMemory, FeedbackNotLoaded, hasFeedback, plainEpisode, plainFeedback, type MemoryOperation, type MemoryState } from '../../src/core/memory/operations.ts';
 
 /** A fresh, empty store; `second` opens another connection to the same one (another process's view). */
 export interface StoreUnderTest { store: MemoryStore; second(): Promise<MemoryStore> }
@@ -17,7 +17,7 @@ const guideline: Guideline = { id: 'g1', text: 'Be exact.', sources: ['f1'], ori
 function plain(state: MemoryState) {
   return {
     version: state.version,
-    feedback: [...state.feedback.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    feedback: [...state.feedback.values()].map(plainFeedback).sort((a, b) => a.id.localeCompare(b.id)),
     episodes: [...state.episodes.values()].map(plainEpisode).sort((a, b) => a.id.localeCompare(b.id)),
     guidelines: [...state.guidelines.values()].sort((a, b) => a.id.localeCompare(b.id)),
     tombstones: [...state.tombstones.values()].sort((a, b) => a.id.localeCompare(b.id)),
@@ -35,7 +35,8 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     const other = await second();
     const { state, vectors } = await other.load('j');
     assert.equal(state.version, 1);
-    assert.deepEqual(state.feedback.get('f1'), feedback);
+    assert.deepEqual(plainFeedback(state.feedback.get('f1')!), feedback);
+    assert.deepEqual(JSON.parse(JSON.stringify(state.feedback.get('f1'))), feedback);
     assert.deepEqual(plainEpisode(state.episodes.get('r1')!), episode);
     assert.deepEqual(JSON.parse(JSON.stringify(state.episodes.get('r1'))), episode);
     assert.deepEqual(state.guidelines.get('g1'), guideline);
@@ -56,6 +57,16 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal(vs.version, 1);
     assert.deepEqual([...vs.vectors.get('r1')!.vector], [...vector]);
     assert.deepEqual(await other.vectors('none'), { version: 0, vectors: new Map() });
+    // Read without feedback (judging): any use of it fails loudly; feedback() reads it with its version.
+    const judging = await other.load('j', { vectors: false, feedback: false });
+    assert.ok(judging.state.feedback instanceof FeedbackNotLoaded && !hasFeedback(judging.state));
+    assert.throws(() => judging.state.feedback.get('f1'), /read without its feedback/);
+    assert.throws(() => [...judging.state.feedback.values()], /read without its feedback/);
+    assert.equal(judging.state.episodes.size, 1);
+    const fb = await other.feedback('j');
+    assert.equal(fb.version, 1);
+    assert.deepEqual([...fb.feedback.values()].map(plainFeedback), [feedback]);
+    assert.deepEqual(await other.feedback('none'), { version: 0, feedback: new Map() });
     await other.close();
     await store.close();
   });
@@ -234,7 +245,7 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.deepEqual(await store.judges(), [judge]);
     const { state, vectors } = await store.load(judge);
     assert.deepEqual(state.guidelines.get(g.id), g);
-    assert.deepEqual(state.feedback.get(f.id), f);
+    assert.deepEqual(plainFeedback(state.feedback.get(f.id)!), f);
     assert.deepEqual(plainEpisode(state.episodes.get(e.id)!), e);
     assert.ok(vectors.has(e.id));
     assert.deepEqual((await store.log(judge)).map((l) => [l.target, l.cause]), [[g.id, `cause with 'quotes' \u0000`], [f.id, `cause with 'quotes' \u0000`], [e.id, `cause with 'quotes' \u0000`]]);

@@ -45,6 +45,31 @@ export interface MemoryState {
 }
 
 /**
+ * The feedback of a memory read without it (judging reads none: at 100 000 items, reading them
+ * was a third of opening a large memory). Any use throws, so code that needs feedback and was
+ * handed a memory without it fails loudly instead of seeing no feedback; `hasFeedback` tells.
+ */
+export class FeedbackNotLoaded extends Map<string, Feedback> {
+  private fail(): never { throw new Error('Internal error: this memory was read without its feedback (LoadedMemory.refresh({ feedback: true }) reads it).'); }
+  override get size(): number { return this.fail(); }
+  override get(): Feedback | undefined { return this.fail(); }
+  override has(): boolean { return this.fail(); }
+  override set(): this { return this.fail(); }
+  override delete(): boolean { return this.fail(); }
+  override clear(): void { this.fail(); }
+  override keys(): MapIterator<string> { return this.fail(); }
+  override values(): MapIterator<Feedback> { return this.fail(); }
+  override entries(): MapIterator<[string, Feedback]> { return this.fail(); }
+  override forEach(): void { this.fail(); }
+  override [Symbol.iterator](): MapIterator<[string, Feedback]> { return this.fail(); }
+}
+
+/** Whether a memory's feedback was read (see `FeedbackNotLoaded`). */
+export function hasFeedback(state: MemoryState): boolean {
+  return !(state.feedback instanceof FeedbackNotLoaded);
+}
+
+/**
  * An empty memory at version 0.
  *
  * @example
@@ -87,11 +112,13 @@ export function operationDetail(op: MemoryOperation): string {
  * const next = applyToState(emptyMemory(), [{ op: 'guideline.delete', id: 'g1' }], 1);
  */
 export function applyToState(state: MemoryState, ops: MemoryOperation[], version: number): MemoryState {
-  const next: MemoryState = { version, feedback: new Map(state.feedback), episodes: new Map(state.episodes), guidelines: new Map(state.guidelines), tombstones: new Map(state.tombstones) };
+  // A memory read without feedback stays so: its feedback operations have nothing to change.
+  const withFeedback = hasFeedback(state);
+  const next: MemoryState = { version, feedback: withFeedback ? new Map(state.feedback) : state.feedback, episodes: new Map(state.episodes), guidelines: new Map(state.guidelines), tombstones: new Map(state.tombstones) };
   for (const op of ops) {
     switch (op.op) {
-      case 'feedback.put': next.feedback.set(op.feedback.id, op.feedback); break;
-      case 'feedback.delete': next.feedback.delete(op.id); break;
+      case 'feedback.put': if (withFeedback) next.feedback.set(op.feedback.id, op.feedback); break;
+      case 'feedback.delete': if (withFeedback) next.feedback.delete(op.id); break;
       case 'episode.put': next.episodes.set(op.episode.id, op.episode); break;
       case 'episode.delete': next.episodes.delete(op.id); break;
       case 'guideline.add': next.guidelines.set(op.guideline.id, op.guideline); break;
@@ -117,6 +144,21 @@ export function applyToState(state: MemoryState, ops: MemoryOperation[], version
     }
   }
   return next;
+}
+
+/**
+ * A plain-object copy of a feedback item (stores may hand out lazily parsed ones).
+ *
+ * @example
+ * JSON.stringify(plainFeedback(f));
+ */
+export function plainFeedback(f: Feedback): Feedback {
+  const out: Feedback = { id: f.id, record: f.record, createdAt: f.createdAt };
+  if (f.value !== undefined) out.value = f.value;
+  if (f.rationale !== undefined) out.rationale = f.rationale;
+  if (f.author !== undefined) out.author = f.author;
+  if (f.judgeVerdict !== undefined) out.judgeVerdict = f.judgeVerdict;
+  return out;
 }
 
 /**

@@ -13,6 +13,8 @@ export function stableJson(value: unknown): string {
 
 function sortKeys(value: Json | undefined): Json | undefined {
   if (Array.isArray(value)) return value.map((v) => sortKeys(v) ?? null);
+  // As JSON.stringify does: an object that says how it serialises (a lazily parsed row) is hashed as that.
+  if (value && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortKeys((value as unknown as { toJSON(): Json }).toJSON());
   if (value && typeof value === 'object') {
     const out: { [k: string]: Json } = {};
     for (const key of Object.keys(value).sort()) {

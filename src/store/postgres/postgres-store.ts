@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { Feedback, Guideline } from '../../core/types.ts';
-import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
+import { emptyMemory, FeedbackNotLoaded, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { StoreError } from '../../core/errors.ts';
 import type { MemoryOverview, MemoryStore, StoredIndex, StoredMemory, StoredVector } from '../memory-store.ts';
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
-import { corruptRow, indexFromRows, lazyEpisode, rowJson } from '../stored-rows.ts';
+import { corruptRow, indexFromRows, lazyEpisode, lazyFeedback, rowJson } from '../stored-rows.ts';
 import { checkSchemaName, migratePostgres } from './schema.ts';
 import { inPgTransaction, loadPg, redactUrl } from './connection.ts';
 
@@ -159,7 +159,7 @@ class PgStore implements PostgresStore {
     return inPgTransaction(this.pool, fn, mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
   }
 
-  async load(judge: string, options: { vectors?: boolean } = {}): Promise<StoredMemory> {
+  async load(judge: string, options: { vectors?: boolean; feedback?: boolean } = {}): Promise<StoredMemory> {
     const s = this.s;
     try {
       return await this.tx('read', async (c) => {
@@ -168,10 +168,7 @@ class PgStore implements PostgresStore {
         const row = (await q(c, `SELECT version FROM ${s}.judges WHERE name = $1`, [judge])).rows[0] as Row | undefined;
         if (!row) return { state, vectors };
         state.version = Number(row.version);
-        for (const r of (await q(c, `SELECT id, data FROM ${s}.feedback WHERE judge = $1`, [judge])).rows as Row[]) {
-          const f = rowJson<Feedback>(this.location, 'feedback', r);
-          state.feedback.set(f.id, f);
-        }
+        state.feedback = options.feedback === false ? new FeedbackNotLoaded() : await this.readFeedback(c, judge);
         const withVectors = options.vectors !== false;
         const rows = (await q(c, `SELECT id, data, text${withVectors ? ', label, vector, embedder' : ''} FROM ${s}.episodes WHERE judge = $1`, [judge])).rows as Row[];
         for (const r of rows) { const id = dec(r.id as string); state.episodes.set(id, lazyEpisode(id, dec(r.text as string), r.data as string, this.location)); }
@@ -216,6 +213,27 @@ class PgStore implements PostgresStore {
       at += n;
     }
     return vectors;
+  }
+
+  async feedback(judge: string): Promise<{ version: number; feedback: Map<string, Feedback> }> {
+    const s = this.s;
+    try {
+      return await this.tx('read', async (c) => {
+        const row = (await q(c, `SELECT version FROM ${s}.judges WHERE name = $1`, [judge])).rows[0] as Row | undefined;
+        return { version: row ? Number(row.version) : 0, feedback: row ? await this.readFeedback(c, judge) : new Map() };
+      });
+    } catch (error) {
+      return this.fail(`read the feedback of judge "${judge}"`, error);
+    }
+  }
+
+  private async readFeedback(c: pg.PoolClient, judge: string): Promise<Map<string, Feedback>> {
+    const feedback = new Map<string, Feedback>();
+    for (const r of (await q(c, `SELECT id, data FROM ${this.s}.feedback WHERE judge = $1`, [judge])).rows as Row[]) {
+      const id = dec(r.id as string);
+      feedback.set(id, lazyFeedback(id, r.data as string, this.location));
+    }
+    return feedback;
   }
 
   async vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }> {

@@ -2,11 +2,11 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Feedback, Guideline } from '../../core/types.ts';
-import { emptyMemory, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
+import { emptyMemory, FeedbackNotLoaded, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { NotFoundError, StoreError } from '../../core/errors.ts';
 import type { MemoryOverview, MemoryStore, StoredIndex, StoredMemory, StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
-import { corruptRow, indexFromRows, lazyEpisode, rowJson } from '../stored-rows.ts';
+import { corruptRow, indexFromRows, lazyEpisode, lazyFeedback, rowJson } from '../stored-rows.ts';
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
 
 /** Options of the SQLite store. */
@@ -65,7 +65,7 @@ class SqliteStore implements MemoryStore {
     return s;
   }
 
-  async load(judge: string, options: { vectors?: boolean } = {}): Promise<StoredMemory> {
+  async load(judge: string, options: { vectors?: boolean; feedback?: boolean } = {}): Promise<StoredMemory> {
     const state = emptyMemory();
     let vectors = new Map<string, StoredVector>();
     // One read transaction: the rows all belong to one version even while another process commits.
@@ -74,10 +74,8 @@ class SqliteStore implements MemoryStore {
       const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
       if (!row) return { state, vectors };
       state.version = Number(row.version);
-      for (const r of this.statement('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-        const f = rowJson<Feedback>(this.location, 'feedback', r);
-        state.feedback.set(f.id, f);
-      }
+      if (options.feedback === false) state.feedback = new FeedbackNotLoaded();
+      else state.feedback = this.readFeedback(judge);
       // With vectors: one pass over the episode rows (they are the bulk of the file).
       const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
       for (const r of this.statement(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
@@ -108,6 +106,24 @@ class SqliteStore implements MemoryStore {
     } finally {
       this.db.exec('COMMIT');
     }
+  }
+
+  async feedback(judge: string): Promise<{ version: number; feedback: Map<string, Feedback> }> {
+    this.db.exec('BEGIN');
+    try {
+      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
+      return { version: row ? Number(row.version) : 0, feedback: row ? this.readFeedback(judge) : new Map() };
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
+  private readFeedback(judge: string): Map<string, Feedback> {
+    const feedback = new Map<string, Feedback>();
+    for (const r of this.statement('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
+      feedback.set(r.id as string, lazyFeedback(r.id as string, r.data as string, this.location));
+    }
+    return feedback;
   }
 
   private readVectors(judge: string): Map<string, StoredVector> {
