@@ -16,7 +16,8 @@ export interface IndexArrays {
   embedderId: string;
   ids: readonly string[];
   labels: readonly (string | undefined)[];
-  vectors: readonly Float32Array[];
+  /** The rows' 8-bit codes (`vector-codes.ts`), row-major, in `ids` order, in one or more chunks. */
+  vectors: readonly Int8Array[];
   lexical: Bm25Arrays;
 }
 
@@ -83,7 +84,7 @@ export class EpisodeIndex {
     return {
       dimension: this.dimension, embedderId: this.embedderId, ids,
       labels: ids.map((id) => this.labels.get(id)),
-      vectors: [this.vectors.rows().slice()],
+      vectors: [this.vectors.codes()],
       lexical: this.bm25.export(ids),
     };
   }

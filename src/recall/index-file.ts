@@ -3,7 +3,8 @@ import type { IndexArrays } from './episode-index.ts';
 /**
  * The binary form of a recall index, as a store keeps it (derived data, rebuilt whenever it is
  * missing or unusable). Part 0 holds a header, the ids, labels and terms as JSON, and the lexical
- * index as little-endian u32/f32 arrays; the following parts hold the vector rows, at most
+ * index as little-endian u32/f32 arrays; the following parts hold the vector rows as 8-bit codes
+ * (`vector-codes.ts`: a quarter of their f32 size, and what the index holds exactly), at most
  * `VECTOR_PART_BYTES` each, so that no single value grows without bound and a reader copies one
  * part at a time.
  *
@@ -12,7 +13,8 @@ import type { IndexArrays } from './episode-index.ts';
  * docTerms (u32) and lengths (f32).
  */
 const MAGIC = 0x5849414d; // "MAIX" read as a little-endian u32
-const FORMAT = 1;
+// Format 1 held f32 rows; its files are rebuilt from the store's vectors.
+const FORMAT = 2;
 export const VECTOR_PART_BYTES = 8 * 1024 * 1024;
 
 interface Meta { dimension: number; embedderId: string; ids: string[]; labels: (string | null)[]; terms: string[]; vectorParts: number }
@@ -29,8 +31,8 @@ export function encodeIndex(arrays: IndexArrays): Uint8Array[] {
   if (!littleEndian) throw new Error('recall index files are written on little-endian machines only');
   const { lexical } = arrays;
   const vectorBytes = concatenatedBytes(arrays.vectors);
-  const rowBytes = arrays.dimension * 4;
-  const rowsPerPart = Math.max(1, Math.floor(VECTOR_PART_BYTES / Math.max(4, rowBytes)));
+  const rowBytes = arrays.dimension;
+  const rowsPerPart = Math.max(1, Math.floor(VECTOR_PART_BYTES / Math.max(1, rowBytes)));
   const vectorParts: Uint8Array[] = [];
   for (let at = 0; at < vectorBytes.byteLength; at += rowsPerPart * rowBytes) vectorParts.push(vectorBytes.subarray(at, Math.min(vectorBytes.byteLength, at + rowsPerPart * rowBytes)));
   const meta: Meta = {
@@ -88,9 +90,8 @@ export function decodeIndex(parts: readonly Uint8Array[]): IndexArrays {
   const lengths = new Float32Array(head.buffer, head.byteOffset + w * 4, docs);
   if (parts.length !== 1 + meta.vectorParts) throw new Error(`${parts.length - 1} vector parts, the header says ${meta.vectorParts}`);
   const vectors = parts.slice(1).map((p) => {
-    const a = aligned(p);
-    if (a.byteLength % 4 !== 0) throw new Error('a vector part is not a whole number of floats');
-    return new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+    if (p.byteLength % meta.dimension !== 0) throw new Error('a vector part is not a whole number of rows');
+    return new Int8Array(p.buffer, p.byteOffset, p.byteLength);
   });
   if (vectors.reduce((sum, v) => sum + v.length, 0) !== docs * meta.dimension) throw new Error('the vector parts do not hold one row per document');
   return {
@@ -100,8 +101,8 @@ export function decodeIndex(parts: readonly Uint8Array[]): IndexArrays {
   };
 }
 
-/** The bytes of consecutive float arrays as one view (no copy when there is one array). */
-function concatenatedBytes(chunks: readonly Float32Array[]): Uint8Array {
+/** The bytes of consecutive arrays as one view (no copy when there is one array). */
+function concatenatedBytes(chunks: readonly Int8Array[]): Uint8Array {
   if (chunks.length === 1) return new Uint8Array(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength);
   const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.byteLength, 0));
   let at = 0;

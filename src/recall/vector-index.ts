@@ -1,12 +1,15 @@
 import { TopK } from './top-k.ts';
 import { DOT_WASM } from './simd/dot-wasm.ts';
+import { encodeRow, restoreRow } from './vector-codes.ts';
 
 const PAGE = 65536;
 let compiled: WebAssembly.Module | undefined;
 
 /**
  * Exact cosine search over L2-normalised vectors stored as one contiguous f32 array (rows are
- * slots; removal moves the last row into the gap). The dot products run in a small WebAssembly
+ * slots; removal moves the last row into the gap). Each vector is held as restored from its 8-bit
+ * codes (`vector-codes.ts`), so an index built here, saved as codes and opened elsewhere holds
+ * exactly the same rows and answers exactly the same. The dot products run in a small WebAssembly
  * SIMD kernel (4 lanes × 4 accumulators, `simd/dot.wat`) over vectors that live in its memory, so
  * nothing is copied per query; dimensions that are not a multiple of 16 use a plain loop.
  *
@@ -17,6 +20,7 @@ export class VectorIndex {
   readonly dimension: number;
   private readonly memory: WebAssembly.Memory;
   private readonly dots?: (rows: number, query: number, n: number, dim: number, out: number) => void;
+  private readonly restore: (codes: number, n: number, dim: number, out: number) => void;
   private view: Float32Array;
   private capacityBytes = 0;
   private ids: string[] = [];
@@ -26,11 +30,13 @@ export class VectorIndex {
 
   constructor(dimension: number, capacity = 1024) {
     this.dimension = dimension;
+    this.scratch = new Int8Array(dimension);
     this.rowsAt = Math.ceil(dimension / 4) * 4;
     compiled ??= new WebAssembly.Module(Buffer.from(DOT_WASM, 'base64'));
     const instance = new WebAssembly.Instance(compiled);
     this.memory = instance.exports.memory as WebAssembly.Memory;
     if (dimension % 16 === 0) this.dots = instance.exports.dots as VectorIndex['dots'];
+    this.restore = instance.exports.restore as VectorIndex['restore'];
     this.view = new Float32Array(this.memory.buffer);
     this.capacityBytes = this.memory.buffer.byteLength;
     this.ensure(capacity);
@@ -40,6 +46,8 @@ export class VectorIndex {
     return this.ids.length;
   }
 
+  private readonly scratch: Int8Array;
+
   upsert(id: string, vector: Float32Array): void {
     let slot = this.slots.get(id);
     if (slot === undefined) {
@@ -48,7 +56,8 @@ export class VectorIndex {
       this.ids.push(id);
       this.slots.set(id, slot);
     }
-    this.view.set(vector, this.rowsAt + slot * this.dimension);
+    encodeRow(vector, this.scratch, 0, 0, this.dimension);
+    restoreRow(this.scratch, 0, this.dimension, this.view, this.rowsAt + slot * this.dimension);
   }
 
   remove(id: string): void {
@@ -91,33 +100,45 @@ export class VectorIndex {
     return top.sorted();
   }
 
-  /** The ids in row order (row i of `rows()` is `ids()[i]`). */
+  /** The ids in row order (row i of `codes()` is `idsInOrder()[i]`). */
   idsInOrder(): readonly string[] {
     return this.ids;
   }
 
-  /**
-   * The stored rows as one contiguous view (row-major, `size × dimension`), valid until the next
-   * change: what a persisted snapshot writes, without copying.
-   */
-  rows(): Float32Array {
-    return this.view.subarray(this.rowsAt, this.rowsAt + this.ids.length * this.dimension);
+  /** The rows' 8-bit codes, row-major (`size × dimension`, in `idsInOrder` order): what a saved index holds. */
+  codes(): Int8Array {
+    const d = this.dimension;
+    const out = new Int8Array(this.ids.length * d);
+    for (let s = 0; s < this.ids.length; s++) encodeRow(this.view, out, s * d, this.rowsAt + s * d, d);
+    return out;
   }
 
   /**
-   * Fills an empty index in bulk: `chunks` hold, one after another, `ids.length × dimension` floats
-   * (row-major; ids distinct), copied in one pass each.
+   * Fills an empty index in bulk from code rows: `chunks` hold, one after another,
+   * `ids.length × dimension` codes (row-major; ids distinct), restored one row at a time.
    */
-  load(ids: readonly string[], chunks: readonly Float32Array[]): void {
+  load(ids: readonly string[], chunks: readonly Int8Array[]): void {
     if (this.ids.length > 0) throw new Error('load: the index is not empty');
-    const floats = chunks.reduce((sum, c) => sum + c.length, 0);
-    if (floats !== ids.length * this.dimension) throw new Error(`load: ${floats} floats for ${ids.length} rows of ${this.dimension}`);
-    this.ensure(ids.length);
+    const d = this.dimension;
+    const total = chunks.reduce((sum, c) => sum + c.length, 0);
+    if (total !== ids.length * d || chunks.some((c) => c.length % d !== 0)) throw new Error(`load: ${total} codes for ${ids.length} rows of ${d}`);
+    // Room for the rows, and after them for the largest chunk of codes, restored by the kernel
+    // (the same arithmetic as restoreRow, at a few ns per row instead of a cold JS loop's 2 µs).
+    const largest = chunks.reduce((m, c) => Math.max(m, c.length), 0);
+    this.ensure(ids.length, largest);
     for (let i = 0; i < ids.length; i++) this.slots.set(ids[i], i);
     if (this.slots.size !== ids.length) { this.slots.clear(); throw new Error('load: ids must be distinct'); }
     this.ids = ids.slice();
-    let at = this.rowsAt;
-    for (const c of chunks) { this.view.set(c, at); at += c.length; }
+    const scratch = this.capacityBytes - largest;
+    let row = 0;
+    for (const c of chunks) {
+      new Int8Array(this.memory.buffer, scratch, c.length).set(c);
+      // Short calls: WebAssembly has no on-stack replacement, so a call that began in the baseline
+      // compiler stays there; the next ones run the optimised code.
+      const rows = c.length / d;
+      for (let r = 0; r < rows; r += 1024) this.restore(scratch + r * d, Math.min(1024, rows - r), d, (this.rowsAt + (row + r) * d) * 4);
+      row += rows;
+    }
   }
 
   /** A copy of a stored vector. */
@@ -149,9 +170,10 @@ export class VectorIndex {
     return dot;
   }
 
-  // Makes room for `rows` rows (plus the query and a score per row); views are renewed after growth.
-  private ensure(rows: number): void {
-    const bytes = (this.rowsAt + rows * this.dimension + rows + 16) * 4;
+  // Makes room for `rows` rows (plus the query, a score per row and `extraBytes` at the end of the
+  // memory); views are renewed after growth.
+  private ensure(rows: number, extraBytes = 0): void {
+    const bytes = (this.rowsAt + rows * this.dimension + rows + 16) * 4 + extraBytes;
     if (bytes <= this.capacityBytes) return;
     const target = Math.max(bytes, this.capacityBytes * 1.5);
     this.memory.grow(Math.ceil((target - this.capacityBytes) / PAGE));
