@@ -83,3 +83,30 @@ test('schema instances honour refs, enums, bounds and nesting', () => {
   const s = { $defs: { item: { type: 'object', properties: { k: { const: 7 }, xs: { type: 'array', items: { type: 'number', minimum: -3 }, minItems: 2 } } } }, type: 'object', properties: { a: { $ref: '#/$defs/item' }, b: { type: ['null', 'string'], minLength: 10 }, c: { anyOf: [{ type: 'null' }, { type: 'boolean' }] } } };
   assert.deepEqual(instanceOfSchema(s), { a: { k: 7, xs: [-3, -3] }, b: 'loopbackxx', c: true });
 });
+
+test('the request log reads out over HTTP (timings on one clock, no bodies) and resets', async () => {
+  const server = await startLoopbackServer({ latency: { fixedMs: 20, embeddingMs: 40 } });
+  try {
+    const origin = server.url.replace(/\/v1$/, '');
+    const before = performance.timeOrigin + performance.now();
+    await fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) }).then((r) => r.json());
+    await fetch(`${server.url}/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'e', input: ['a', 'b'] }) }).then((r) => r.json());
+    const log = (await (await fetch(`${origin}/__loopback/requests`)).json()) as { requests: { path: string; startedAt: number; endedAt: number; body?: unknown }[]; stats: { chat: number; embeddings: number } };
+    assert.deepEqual(log.requests.map((r) => r.path), ['/v1/chat/completions', '/v1/embeddings']);
+    assert.deepEqual([log.stats.chat, log.stats.embeddings], [1, 1]);
+    for (const r of log.requests) {
+      assert.equal(r.body, undefined);
+      // Epoch milliseconds: comparable with this process's clock.
+      assert.ok(r.startedAt >= before - 5 && r.endedAt > r.startedAt);
+    }
+    // An embedding response is built within its latency, not after it.
+    const emb = log.requests[1];
+    assert.ok(emb.endedAt - emb.startedAt >= 35);
+    assert.equal((await fetch(`${origin}/__loopback/reset`, { method: 'POST' })).status, 200);
+    assert.deepEqual(((await (await fetch(`${origin}/__loopback/requests`)).json()) as { requests: unknown[] }).requests, []);
+    assert.equal(server.requests.length, 0);
+    assert.equal((await fetch(`${origin}/__loopback/nope`)).status, 404);
+  } finally {
+    await server.close();
+  }
+});
