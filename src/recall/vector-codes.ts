@@ -1,10 +1,10 @@
 /**
  * Vectors as 8-bit codes: each component scaled so the largest magnitude is 127 and rounded. A
- * code row determines its vector completely (`restoreRow`: the codes, L2-normalised), so a
- * vector, its codes and the vector restored from them agree wherever the index is built, saved
- * or opened; and encoding a restored vector gives back the same codes. Cosine similarities move
- * by about 0.01 at most against full precision (256 dimensions), far below the gaps that decide
- * which examples are recalled; a saved index is a quarter of the size.
+ * code row stands for one vector (`restoreRow`: the codes, L2-normalised), and encoding that
+ * vector gives back the same codes, so reusing or saving it again never drifts. The recall index
+ * holds and searches codes only (a quarter of f32); cosine similarities move by about 0.01–0.02
+ * at most against full precision (256 dimensions), far below the gaps that decide which examples
+ * are recalled.
  *
  * @example
  * const codes = new Int8Array(256); encodeRow(vector, codes, 0); restoreRow(codes, 0, 256, out, 0);
