@@ -99,20 +99,21 @@ class SqliteStore implements MemoryStore {
   }
 
   async vectors(judge: string): Promise<{ version: number; vectors: Map<string, StoredVector> }> {
-    this.db.exec('BEGIN');
-    try {
-      const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
-      return { version: row ? Number(row.version) : 0, vectors: row ? this.readVectors(judge) : new Map() };
-    } finally {
-      this.db.exec('COMMIT');
-    }
+    const { version, value } = this.atVersion(judge, () => this.readVectors(judge), () => new Map());
+    return { version, vectors: value };
   }
 
   async feedback(judge: string): Promise<{ version: number; feedback: Map<string, Feedback> }> {
+    const { version, value } = this.atVersion(judge, () => this.readFeedback(judge), () => new Map());
+    return { version, feedback: value };
+  }
+
+  // Something read with the version it belongs to, in one read transaction.
+  private atVersion<T>(judge: string, read: () => T, none: () => T): { version: number; value: T } {
     this.db.exec('BEGIN');
     try {
       const row = this.statement('SELECT version FROM judges WHERE name = ?').get(judge) as Row | undefined;
-      return { version: row ? Number(row.version) : 0, feedback: row ? this.readFeedback(judge) : new Map() };
+      return row ? { version: Number(row.version), value: read() } : { version: 0, value: none() };
     } finally {
       this.db.exec('COMMIT');
     }
