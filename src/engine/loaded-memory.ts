@@ -119,9 +119,9 @@ export class LoadedMemory {
    * is not) and the recall index built: what judging and alignment need.
    */
   async ready(options: { feedback?: boolean } = {}): Promise<MemoryState> {
-    // Nothing loaded yet: open the saved index with the state; without one (or with one that
-    // turns out unusable) the state is loaded and its vectors are read next.
-    if (!this.state) await this.openSaved(options.feedback !== false);
+    // Nothing loaded yet: open the saved index with the state, or read memory and vectors in one pass.
+    // (A saved index that turns out unusable leaves the state loaded: its vectors are read next.)
+    if (!this.state && (await this.openSaved(options.feedback !== false)) === 'none') this.withVectors = true;
     let state = await this.refresh(options);
     // Checked already for this very state (verdict after verdict): nothing to scan again.
     if (this.readyState === state && this.built) return state;
@@ -218,18 +218,18 @@ export class LoadedMemory {
 
   /**
    * Opens the index saved in the store, with the state (read without vectors), and brings it up to
-   * date with what changed since it was saved. False when there is none for this embedder or it
-   * cannot be used (unreadable, or not matching the memory): the state is loaded, without vectors.
+   * date with what changed since it was saved. 'none' when there is none for this embedder (nothing
+   * loaded); false when it cannot be used (unreadable, or not matching the memory: the state is
+   * loaded, without vectors).
    */
-  private async openSaved(feedback: boolean): Promise<boolean> {
-    // The index and the episodes (without vectors) are read at once: a remote store's time for one
-    // overlaps the decoding of the other. (Separate reads, as before: the versions are checked.)
-    const [saved, { state }] = await Promise.all([this.store.recallIndex(this.judge), this.store.load(this.judge, { vectors: false, feedback })]);
+  private async openSaved(feedback: boolean): Promise<boolean | 'none'> {
+    const saved = await this.store.recallIndex(this.judge);
+    if (!saved || saved.embedderId !== this.embedder.id) return 'none';
+    const { state } = await this.store.load(this.judge, { vectors: false, feedback });
     this.state = state;
     this.vectors = new Map();
     this.built = undefined;
-    // No index saved (a small memory): the vectors are read next, in a pass of their own.
-    if (!saved || saved.embedderId !== this.embedder.id || saved.version > state.version) return false;
+    if (saved.version > state.version) return false;
     let index: EpisodeIndex;
     try {
       const arrays = decodeIndex(saved.parts);
