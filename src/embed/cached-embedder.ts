@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Embedder } from './embedder.ts';
 
 /**
@@ -17,7 +17,7 @@ export function cachedEmbedder(inner: Embedder, options: { maxEntries?: number }
     local: inner.local,
     maxInputTokens: inner.maxInputTokens,
     async embed(texts: string[]): Promise<Float32Array[]> {
-      const keys = texts.map((t) => createHash('sha1').update(t).digest('base64'));
+      const keys = texts.map((t) => hash('sha1', t, 'base64'));
       const missing: number[] = [];
       const seen = new Set<string>();
       keys.forEach((k, i) => { if (!cache.has(k) && !seen.has(k)) { missing.push(i); seen.add(k); } });
