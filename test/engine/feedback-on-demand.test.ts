@@ -69,3 +69,28 @@ test('a judging process reads no feedback; its first align reads it and supersed
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a corrupt feedback row: judging still works; align and inspect fail naming the row, and change nothing', async () => {
+  const { DatabaseSync } = await import('node:sqlite');
+  const dir = mkdtempSync(join(tmpdir(), 'memalign-fb-'));
+  const path = join(dir, 'memory.db');
+  try {
+    const writer = await openMemalign({ judge, store: path, model: mockChatModel() });
+    await writer.align([item(1, true, 'Right entity.'), item(2, false, 'Wrong year.')]);
+    await writer.close();
+    const db = new DatabaseSync(path);
+    db.prepare("UPDATE feedback SET data = '{broken' WHERE id = 'f2'").run();
+    db.close();
+
+    const ma = await openMemalign({ judge, store: path, model: mockChatModel() });
+    assert.equal((await ma.judge({ id: 'q1', inputs: 'question 1', outputs: 'answer 1' })).ok, true);
+    const corrupt = /memory\.db is corrupt: row "f2" of table feedback cannot be read .*Restore it from a backup/;
+    await assert.rejects(ma.align([item(3, true, 'Exact.')]), corrupt);
+    await assert.rejects(ma.inspect(), corrupt);
+    assert.equal(ma.memory.version, 1);
+    assert.equal((await ma.overview()).feedback, 2);
+    await ma.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
