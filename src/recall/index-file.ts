@@ -110,7 +110,10 @@ function concatenatedBytes(chunks: readonly Int8Array[]): Uint8Array {
   return out;
 }
 
-/** The bytes at a 4-byte-aligned offset (a copy when they are not). */
+/** The bytes at a 4-byte-aligned offset (a copy when they are not: never `slice`, a view on a Buffer). */
 function aligned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  if (bytes.byteOffset % 4 === 0) return bytes;
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }

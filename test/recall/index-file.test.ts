@@ -50,4 +50,9 @@ test('a damaged or foreign saved index is refused with a reason, never half-load
   // A part at an odd offset (as a database driver may hand it back) still decodes, by copying.
   const shifted = parts.map((p) => { const b = new Uint8Array(p.byteLength + 1); b.set(p, 1); return b.subarray(1); });
   assert.equal(EpisodeIndex.load(decodeIndex(shifted)).size, 200);
+  // The same with Buffers (a PostgreSQL COPY hands back views into one buffer), whose slice is a view.
+  const inOne = Buffer.concat([Buffer.alloc(3), ...parts]);
+  let at = 3;
+  const views = parts.map((p) => { const v = inOne.subarray(at, at + p.byteLength); at += p.byteLength; return v; });
+  assert.equal(EpisodeIndex.load(decodeIndex(views)).size, 200);
 });
