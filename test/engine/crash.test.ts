@@ -13,15 +13,27 @@ const PER_BATCH = 100;
 
 const superseder = join(import.meta.dirname, '..', 'fixtures', 'supersede-worker.ts');
 
-/** Runs a worker and SIGKILLs it after `ms`; returns the versions it reported as committed. */
+/**
+ * Runs a worker and SIGKILLs it `ms` after it started (a negative `ms`: during start-up, |ms| after
+ * spawn) or after it said it is ready (then the kill lands in its align loop, however long loading
+ * took on a busy machine); returns the versions it reported as committed.
+ */
 function runAndKill(path: string, ms: number, script = worker): Promise<number[]> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, path, String(PER_BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let timer: NodeJS.Timeout | undefined;
+    const kill = (after: number) => { timer = setTimeout(() => child.kill('SIGKILL'), after); };
+    if (ms < 0) kill(-ms);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (ms >= 0 && !timer && out.includes('ready\n')) kill(ms);
+    });
+    // A worker that never gets ready is killed after 60 s, and the test then fails on its counts.
+    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', () => {
       clearTimeout(timer);
+      clearTimeout(limit);
       resolve([...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])));
     });
   });
@@ -29,8 +41,9 @@ function runAndKill(path: string, ms: number, script = worker): Promise<number[]
 
 test('SIGKILL at random moments during align leaves memory at a whole version, and loses no committed feedback', async () => {
   const path = join(dir, 'memory.db');
-  // Deterministic "random" kill times, spread over start-up and the align loop.
-  const delays = [350, 520, 610, 700, 830, 905, 1010, 1150, 1290, 1400, 1530, 1700];
+  // Deterministic "random" kill times: two during start-up, the rest from ready, over the first
+  // align (which also loads the tokenizer: 0.35–0.7 s here) and the loop after it.
+  const delays = [-350, -520, 300, 450, 600, 700, 780, 860, 950, 1050, 1200, 1400];
   const committed = new Set<number>();
   for (const ms of delays) {
     for (const v of await runAndKill(path, ms)) committed.add(v);
@@ -57,7 +70,7 @@ test('SIGKILL at random moments during align leaves memory at a whole version, a
 
 test('SIGKILL during supersession and revision leaves a whole version, no lost feedback, no guideline citing feedback that no longer counts', async () => {
   const path = join(dir, 'supersede.db');
-  const delays = [420, 560, 690, 800, 950, 1100, 1250, 1420];
+  const delays = [-420, 350, 500, 650, 800, 950, 1100, 1300];
   const committed = new Set<number>();
   for (const ms of delays) {
     for (const v of await runAndKill(path, ms, superseder)) committed.add(v);
