@@ -56,7 +56,13 @@ export function planTasks(judge: JudgeDefinition, examples: DistilExample[], sta
   const guidelineTokens = Math.min(estimateTokens(existing.map((g) => g.text).join('\n')), guidelineBudget(settings));
   const overhead = guidelineTokens + estimateTokens(judge.instructions) + 400;
   const budget = Math.max(1000, settings.maxBatchTokens - overhead);
-  const rendered = (ex: DistilExample) => renderRecord(ex.record, fields, { maxTokens: settings.fieldTokens }).text;
+  // Rendered once per example: bounded first, counted exactly only where the bound cannot decide.
+  const texts = new Map<DistilExample, string>();
+  const rendered = (ex: DistilExample) => {
+    let t = texts.get(ex);
+    if (t === undefined) { t = renderRecord(ex.record, fields, { maxTokens: settings.fieldTokens }).text; texts.set(ex, t); }
+    return t;
+  };
   const tokensOf = (ex: DistilExample) => estimateTokens(rendered(ex)) + estimateTokens(ex.rationale ?? '') + 20;
   // Bytes bound tokens from above: most batches are full by item count long before any budget.
   const boundOf = (ex: DistilExample) => utf8Length(rendered(ex)) + utf8Length(ex.rationale ?? '') + 20;

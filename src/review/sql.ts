@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../core/errors.ts';
 import { inPgTransaction } from '../store/postgres/connection.ts';
+import { statementCache } from '../store/sqlite/statements.ts';
 
 /** A row as the database returns it. */
 export type SqlRow = Record<string, unknown>;
@@ -64,12 +65,7 @@ function openSqlite(path: string): Sql {
   } catch (error) {
     throw new StoreError(`Could not open the review store ${path}: ${(error as Error).message}. Check the path and that it is an SQLite file.`, error);
   }
-  const statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
-  const prepare = (sql: string) => {
-    let s = statements.get(sql);
-    if (!s) { s = db.prepare(sql); statements.set(sql, s); }
-    return s;
-  };
+  const prepare = statementCache(db);
   // Everything on this connection runs one at a time, in call order: a transaction's statements
   // are not interleaved with another caller's.
   let chain: Promise<unknown> = Promise.resolve();

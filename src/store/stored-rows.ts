@@ -5,29 +5,36 @@ import { StoreError } from '../core/errors.ts';
 type Row = { [key: string]: unknown };
 
 /**
- * An episode whose stored JSON is parsed on first use of any field but `id` and `text`: loading a
- * large memory only needs those two (plus vectors) to build the recall index, and a judged record
- * touches just the k episodes it recalls. Getters live on the prototype (cheap to create);
- * `toJSON` keeps serialisation identical to a plain episode. Shared by every store.
+ * A stored row whose JSON `data` is parsed on first use of any field but its id (and what a
+ * subclass keeps beside it). Loading a large memory reads many rows that judging never opens:
+ * a judged record touches just the k episodes it recalls, and no feedback. Fields are getters on
+ * the prototype (cheap to create; the data stays private), and `toJSON` serialises as the plain
+ * object. Shared by every store.
  */
-class StoredEpisode {
+abstract class LazyRow<T> {
   readonly id: string;
-  readonly text: string;
   #data: string;
-  #parsed?: Omit<Episode, 'text'>;
+  #parsed?: T;
   #location: string;
-  constructor(id: string, text: string, data: string, location: string) { this.id = id; this.text = text; this.#data = data; this.#location = location; }
-  get #fields(): Omit<Episode, 'text'> { return (this.#parsed ??= rowJson<Omit<Episode, 'text'>>(this.#location, 'episodes', { id: this.id, data: this.#data })); }
-  get record() { return this.#fields.record; }
-  get value() { return this.#fields.value; }
-  get rationale() { return this.#fields.rationale; }
-  get feedbackIds() { return this.#fields.feedbackIds; }
-  get hash() { return this.#fields.hash; }
-  get createdVersion() { return this.#fields.createdVersion; }
-  get judgeVerdict() { return this.#fields.judgeVerdict; }
-  get disagreed() { return this.#fields.disagreed; }
-  get distilled() { return this.#fields.distilled; }
-  toJSON(): Episode { return { ...this.#fields, text: this.text }; }
+  #table: string;
+  constructor(id: string, data: string, location: string, table: string) { this.id = id; this.#data = data; this.#location = location; this.#table = table; }
+  protected fields(): T { return (this.#parsed ??= rowJson<T>(this.#location, this.#table, { id: this.id, data: this.#data })); }
+}
+
+/** An episode: its text is a column of its own (the recall index needs it), the rest is JSON. */
+class StoredEpisode extends LazyRow<Omit<Episode, 'text'>> {
+  readonly text: string;
+  constructor(id: string, text: string, data: string, location: string) { super(id, data, location, 'episodes'); this.text = text; }
+  get record() { return this.fields().record; }
+  get value() { return this.fields().value; }
+  get rationale() { return this.fields().rationale; }
+  get feedbackIds() { return this.fields().feedbackIds; }
+  get hash() { return this.fields().hash; }
+  get createdVersion() { return this.fields().createdVersion; }
+  get judgeVerdict() { return this.fields().judgeVerdict; }
+  get disagreed() { return this.fields().disagreed; }
+  get distilled() { return this.fields().distilled; }
+  toJSON(): Episode { return { ...this.fields(), text: this.text }; }
 }
 
 /**
@@ -40,26 +47,16 @@ export function lazyEpisode(id: string, text: string, data: string, location: st
   return new StoredEpisode(id, text, data, location);
 }
 
-/**
- * Feedback whose stored JSON is parsed on first use of any field but `id`. A memory of 100 000
- * episodes holds as many feedback items, and judging never reads them: parsing them all at load
- * was most of a large memory's open time. Getters live on the prototype; `toJSON` keeps
- * serialisation identical to a plain object, and `plainFeedback` makes one.
- */
-class StoredFeedback {
-  readonly id: string;
-  #data: string;
-  #parsed?: Feedback;
-  #location: string;
-  constructor(id: string, data: string, location: string) { this.id = id; this.#data = data; this.#location = location; }
-  get #fields(): Feedback { return (this.#parsed ??= rowJson<Feedback>(this.#location, 'feedback', { id: this.id, data: this.#data })); }
-  get record() { return this.#fields.record; }
-  get value() { return this.#fields.value; }
-  get rationale() { return this.#fields.rationale; }
-  get author() { return this.#fields.author; }
-  get createdAt() { return this.#fields.createdAt; }
-  get judgeVerdict() { return this.#fields.judgeVerdict; }
-  toJSON(): Feedback { return { ...this.#fields, id: this.id }; }
+/** Feedback (`plainFeedback` makes a plain object of it). */
+class StoredFeedback extends LazyRow<Feedback> {
+  constructor(id: string, data: string, location: string) { super(id, data, location, 'feedback'); }
+  get record() { return this.fields().record; }
+  get value() { return this.fields().value; }
+  get rationale() { return this.fields().rationale; }
+  get author() { return this.fields().author; }
+  get createdAt() { return this.fields().createdAt; }
+  get judgeVerdict() { return this.fields().judgeVerdict; }
+  toJSON(): Feedback { return { ...this.fields(), id: this.id }; }
 }
 
 /**

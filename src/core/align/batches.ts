@@ -10,32 +10,30 @@
 export function packBatches<T>(items: T[], tokensOf: (item: T) => number, limits: { maxItems: number; maxTokens: number }, boundOf?: (item: T) => number): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
-  // Each item of the current batch counts its exact tokens when known, else its bound: `used` is
-  // never below the exact total, and equals it once `exact` is set.
+  // Items of the current batch before `counted` cost their exact tokens, the others their bound
+  // (`costs`), so `used` is never below the exact total.
   let costs: number[] = [];
-  let exact: boolean[] = [];
+  let counted = 0;
   let used = 0;
   for (const item of items) {
     let cost = boundOf ? boundOf(item) : tokensOf(item);
-    let isExact = !boundOf;
-    if (current.length > 0 && current.length < limits.maxItems && used + cost > limits.maxTokens && boundOf) {
+    let exact = !boundOf;
+    if (boundOf && current.length > 0 && current.length < limits.maxItems && used + cost > limits.maxTokens) {
       // The bounds say it may not fit: count exactly what was only bounded, then decide.
-      for (let i = 0; i < current.length; i++) {
-        if (!exact[i]) { const t = tokensOf(current[i]); used += t - costs[i]; costs[i] = t; exact[i] = true; }
-      }
+      for (; counted < current.length; counted++) { const t = tokensOf(current[counted]); used += t - costs[counted]; costs[counted] = t; }
       cost = tokensOf(item);
-      isExact = true;
+      exact = true;
     }
     if (current.length > 0 && (current.length >= limits.maxItems || used + cost > limits.maxTokens)) {
       batches.push(current);
       current = [];
       costs = [];
-      exact = [];
+      counted = 0;
       used = 0;
     }
     current.push(item);
     costs.push(cost);
-    exact.push(isExact);
+    if (exact && counted === current.length - 1) counted++;
     used += cost;
   }
   if (current.length > 0) batches.push(current);
