@@ -37,6 +37,7 @@ export type { Embedder } from './embed/embedder.ts';
 export { hashedEmbedder } from './embed/hashed-embedder.ts';
 export { cachedEmbedder } from './embed/cached-embedder.ts';
 export { aiSdkEmbedder } from './embed/ai-sdk-embedder.ts';
+export { openaiEmbedder, type OpenAIEmbedderOptions } from './embed/openai-embedder.ts';
 export { resolveEmbedder } from './embed/resolve-embedder.ts';
 export { EpisodeIndex, type IndexedEpisode, type RecallHit, type RecallOptions } from './recall/episode-index.ts';
 export { recordText } from './recall/query-text.ts';

@@ -1,6 +1,7 @@
 import { DEFAULT_EMBED_BATCH, type Embedder } from './embedder.ts';
 import { hashedEmbedder } from './hashed-embedder.ts';
 import { aiSdkEmbedder } from './ai-sdk-embedder.ts';
+import { openaiEmbedder } from './openai-embedder.ts';
 import { resolveProvider, type ResolveOptions } from '../model/resolve-model.ts';
 import { llamaCppEmbedder } from '../local/llama-cpp-embedder.ts';
 
@@ -25,12 +26,12 @@ export function resolveEmbedder(spec: string, options: ResolveOptions & { dimens
   const dimension = options.dimensions ?? 512;
   const p = resolveProvider(spec, options);
   const provider = p.id.split(':')[0];
+  const maxBatch = options.maxBatch ?? EMBED_BATCH[provider] ?? DEFAULT_EMBED_BATCH;
+  // OpenAI's wire format, spoken directly: vectors come back as base64, not as decimal text.
+  if (p.openaiWire) return openaiEmbedder({ id: `${p.id}:${dimension}`, dimension, maxBatch, ...p.openaiWire });
   return aiSdkEmbedder(p.embedding(), {
-    id: `${p.id}:${dimension}`, dimension, maxBatch: options.maxBatch ?? EMBED_BATCH[provider] ?? DEFAULT_EMBED_BATCH,
-    // Options go under the key each provider reads: OpenAI's own, Google's `outputDimensionality`, and
-    // `openaiCompatible` for every OpenAI-compatible server (the old `openai-compatible` key prints a deprecation warning).
-    providerOptions: provider === 'openai' ? { openai: { dimensions: dimension } }
-      : provider === 'google' ? { google: { outputDimensionality: dimension } }
-      : { openaiCompatible: { dimensions: dimension } },
+    id: `${p.id}:${dimension}`, dimension, maxBatch,
+    // Options go under the key each provider reads (Google's is `outputDimensionality`).
+    providerOptions: provider === 'google' ? { google: { outputDimensionality: dimension } } : undefined,
   });
 }

@@ -47,6 +47,8 @@ export interface ResolvedProvider {
   keyVariable?: string;
   language: () => LanguageModel;
   embedding: () => EmbeddingModel;
+  /** For OpenAI and the servers that copy its API: where its `/embeddings` endpoint is (memalign calls it itself, asking for base64). */
+  openaiWire?: { baseURL: string; model: string; apiKey?: string; keyVariable?: string; fetch?: typeof fetch };
 }
 
 /**
@@ -70,7 +72,10 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
     case 'openai': {
       const apiKey = requireKey(env, 'OPENAI_API_KEY', spec);
       const p = openaiPackage().createOpenAI({ apiKey, baseURL: env.OPENAI_BASE_URL, fetch: fetchFn });
-      return { id: spec, keyVariable: 'OPENAI_API_KEY', language: () => p.chat(name), embedding: () => p.embedding(name) };
+      return {
+        id: spec, keyVariable: 'OPENAI_API_KEY', language: () => p.chat(name), embedding: () => p.embedding(name),
+        openaiWire: { baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: name, apiKey, keyVariable: 'OPENAI_API_KEY', fetch: fetchFn },
+      };
     }
     case 'anthropic': {
       const apiKey = requireKey(env, 'ANTHROPIC_API_KEY', spec);
@@ -119,7 +124,7 @@ export function resolveModel(spec: string, options: ResolveOptions = {}): ChatMo
 function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn?: typeof fetch): ResolvedProvider {
   // Without supportsStructuredOutputs the JSON schema is not sent to the server.
   const p = compatiblePackage().createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
-  return { id, language: () => p.chatModel(model), embedding: () => p.embeddingModel(model) };
+  return { id, language: () => p.chatModel(model), embedding: () => p.embeddingModel(model), openaiWire: { baseURL, model, apiKey, keyVariable: apiKey ? 'MEMALIGN_API_KEY' : undefined, fetch: fetchFn } };
 }
 
 function requireKey(env: Record<string, string | undefined>, variable: string, spec: string): string {
