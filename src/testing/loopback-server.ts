@@ -4,6 +4,9 @@ import { mockRespond } from './mock-responder.ts';
 import { instanceOfSchema } from './schema-instance.ts';
 import { embedText } from '../embed/hashed-embedder.ts';
 
+// Inputs of an embedding request computed between two turns of the event loop.
+const EMBED_SLICE = 128;
+
 /** An OpenAI chat-completions request body (the parts the server reads). */
 export interface ChatCompletionRequest {
   model: string;
@@ -164,14 +167,18 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const dimension = body.dimensions ?? options.dimension ?? 512;
     // The response is computed on arrival and sent when the latency is up: a large request's
-    // own cost (2 048 vectors as JSON take this server about 0.3 s) overlaps its latency, as a
-    // provider's compute does, instead of adding to it.
+    // own cost (2 048 vectors take this server 60–80 ms) overlaps its latency, as a provider's
+    // compute does, instead of adding to it. It is computed in slices, with the event loop let
+    // through in between, so requests that arrive meanwhile are read (and timed) when they
+    // arrive and computed alongside, not queued behind this one.
     const arrived = performance.now();
-    const data = inputs.map((text, index) => {
-      const v = embedText(String(text), dimension);
+    const data: { object: 'embedding'; index: number; embedding: string | number[] }[] = [];
+    for (let index = 0; index < inputs.length; index++) {
+      if (index > 0 && index % EMBED_SLICE === 0) await new Promise((r) => setImmediate(r));
+      const v = embedText(String(inputs[index]), dimension);
       const embedding = body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v);
-      return { object: 'embedding', index, embedding };
-    });
+      data.push({ object: 'embedding', index, embedding });
+    }
     const tokens = Math.ceil(inputs.join(' ').length / 4);
     const payload = JSON.stringify({ object: 'list', data, model: body.model ?? 'loopback-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
     await wait((options.latency?.embeddingMs ?? 0) - (performance.now() - arrived));
