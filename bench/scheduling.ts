@@ -22,7 +22,7 @@ const command = `npm run bench:schedule -- --latency-ms ${L} --sizes ${sizes.joi
 // services are: the figures hold memalign's CPU, and a large embedding response being built (about
 // 0.3 s of this machine's CPU per 2 048 vectors) does not hold back chat answers due meanwhile.
 const chatServer = await loopbackProcess({ ms: L });
-const embedServer = await loopbackProcess({ ms: L, embeddingMs: L });
+const embedServer = await loopbackProcess({ ms: L, embeddingMs: L, embedThreads: 2 });
 // Both servers' requests on one clock (epoch ms).
 const server = {
   url: chatServer.url,

@@ -16,8 +16,8 @@ export interface LoopbackProcess {
   close(): Promise<void>;
 }
 
-export async function loopbackProcess(latency: { ms: number; embeddingMs?: number }): Promise<LoopbackProcess> {
-  const args = [join(ROOT, 'src', 'testing', 'loopback-cli.ts'), '--latency-ms', String(latency.ms), '--embedding-ms', String(latency.embeddingMs ?? 0)];
+export async function loopbackProcess(latency: { ms: number; embeddingMs?: number; embedThreads?: number }): Promise<LoopbackProcess> {
+  const args = [join(ROOT, 'src', 'testing', 'loopback-cli.ts'), '--latency-ms', String(latency.ms), '--embedding-ms', String(latency.embeddingMs ?? 0), '--embed-threads', String(latency.embedThreads ?? 0)];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`The loopback server exited with code ${code} before it listened.`)));

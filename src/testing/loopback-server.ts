@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { mockRespond } from './mock-responder.ts';
 import { instanceOfSchema } from './schema-instance.ts';
 import { embedText } from '../embed/hashed-embedder.ts';
+import { embedPool } from './embed-pool.ts';
 
 // Inputs of an embedding request computed between two turns of the event loop.
 const EMBED_SLICE = 128;
@@ -39,6 +40,12 @@ export interface LoopbackOptions {
   faults?: Fault[];
   /** Default embedding dimension when the request gives none. */
   dimension?: number;
+  /**
+   * Worker threads that compute embedding vectors (default 0: on the server's own thread). A
+   * benchmark sets it so that large requests arriving together are computed side by side, as a
+   * provider computes them, instead of one after another on one core.
+   */
+  embedThreads?: number;
 }
 
 export interface RecordedRequest { path: string; body: unknown; headers: IncomingMessage['headers']; fault?: Fault['kind']; startedAt: number; endedAt?: number }
@@ -73,6 +80,7 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
   let maxInFlight = 0;
   let simulatedWaitMs = 0;
   const counts = { chat: 0, embeddings: 0 };
+  const pool = initial.embedThreads ? embedPool(initial.embedThreads) : undefined;
 
   const server = createServer(async (req, res) => {
     if ((req.url ?? '').startsWith('/__loopback/')) return control(req, res);
@@ -172,10 +180,12 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     // through in between, so requests that arrive meanwhile are read (and timed) when they
     // arrive and computed alongside, not queued behind this one.
     const arrived = performance.now();
+    const texts = inputs.map(String);
+    const flat = pool ? await pool.embed(texts, dimension) : undefined;
     const data: { object: 'embedding'; index: number; embedding: string | number[] }[] = [];
-    for (let index = 0; index < inputs.length; index++) {
+    for (let index = 0; index < texts.length; index++) {
       if (index > 0 && index % EMBED_SLICE === 0) await new Promise((r) => setImmediate(r));
-      const v = embedText(String(inputs[index]), dimension);
+      const v = flat ? flat.subarray(index * dimension, (index + 1) * dimension) : embedText(texts[index], dimension);
       const embedding = body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v);
       data.push({ object: 'embedding', index, embedding });
     }
@@ -201,7 +211,7 @@ export async function startLoopbackServer(initial: LoopbackOptions = {}): Promis
     close: () => new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();
       for (const s of sockets) s.destroy();
-      server.close(() => resolve());
+      server.close(() => { if (pool) void pool.close().then(() => resolve()); else resolve(); });
     }),
   };
 }

@@ -40,6 +40,24 @@ test('embeddings: requested dimension, deterministic, base64 or float', async ()
   }
 });
 
+test('embeddings computed on worker threads (embedThreads) are the same vectors, in input order', async () => {
+  const inline = await startLoopbackServer();
+  const threaded = await startLoopbackServer({ embedThreads: 2 });
+  try {
+    const input = Array.from({ length: 301 }, (_, i) => `text ${i} about ${i % 7} things`);
+    const ask = async (url: string) => {
+      const res = await fetch(`${url}/embeddings`, { method: 'POST', body: JSON.stringify({ input, dimensions: 48, encoding_format: 'base64' }) });
+      return ((await res.json()) as { data: { index: number; embedding: string }[] }).data;
+    };
+    const [a, b] = await Promise.all([ask(inline.url), ask(threaded.url)]);
+    assert.equal(b.length, 301);
+    assert.deepEqual(b, a);
+  } finally {
+    await inline.close();
+    await threaded.close();
+  }
+});
+
 test('faults: status with times, malformed, hang until abort, disconnect; close() never hangs', async () => {
   const server = await startLoopbackServer({ faults: [{ kind: 'status', status: 500, times: 2 }] });
   const post = (signal?: AbortSignal) => fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), signal });
