@@ -19,8 +19,10 @@ const soak = Number(v.soak);
 const command = `npm run bench:schedule -- --latency-ms ${L} --sizes ${sizes.join(',')} --concurrency ${levels.join(',')} --soak ${soak}`;
 
 // The simulated provider runs in processes of its own, chat and embeddings apart as a provider's
-// services are: the figures hold memalign's CPU, and a large embedding response being built (about
-// 0.3 s of this machine's CPU per 2 048 vectors) does not hold back chat answers due meanwhile.
+// services are: the figures hold memalign's CPU, and a large embedding response being built (60-80 ms
+// of this machine's CPU per 2 048 vectors) does not hold back chat answers due meanwhile. The
+// embedding server computes vectors on two worker threads, so requests that arrive together are
+// computed side by side, as a provider would, not one after another on one core.
 const chatServer = await loopbackProcess({ ms: L });
 const embedServer = await loopbackProcess({ ms: L, embeddingMs: L, embedThreads: 2 });
 // Both servers' requests on one clock (epoch ms).
