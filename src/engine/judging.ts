@@ -9,6 +9,7 @@ import { recordText } from '../recall/query-text.ts';
 import { mapLimit } from '../model/limit.ts';
 import { assembleWorkingMemory, callJudge } from './judge-record.ts';
 import { queryBatcher } from './query-batcher.ts';
+import { yieldIfBusy } from './event-loop.ts';
 import type { LoadedMemory, MemalignEvent } from './loaded-memory.ts';
 
 /** Options of `judgeMany`. */
@@ -70,6 +71,9 @@ export async function judgeRecords(
     } finally {
       vectors[i] = undefined;
     }
+    // Timers, sockets and signals get their turn even when nothing here waits for I/O.
+    const pause = yieldIfBusy();
+    if (pause) await pause;
     const { state, index } = ctx.memory.snapshot();
     const wm = assembleWorkingMemory(ctx.judge, state, index, record, { text: texts[i], vector: index && vector?.length === index.dimension ? vector : null });
     for (const w of wm.provenance.warnings) if (!warned.has(w)) { warned.add(w); ctx.onEvent({ type: 'warning', judge: ctx.judge.name, message: w }); }

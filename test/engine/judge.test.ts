@@ -180,3 +180,19 @@ test('recall after reopening the store equals recall before (persistence round t
   assert.deepEqual((await b.judge(record) as Verdict).provenance, before);
   await b.close();
 });
+
+test('judging never starves the event loop: with an in-process model, timers (and so sockets and signals) still run between verdicts', async () => {
+  const ma = await openMemalign({ judge, model: mockChatModel(), store: ':memory:' });
+  await ma.align(Array.from({ length: 6 }, (_, i) => fb(i)));
+  // Nothing in a verdict waits for I/O here: without a pause the timer would fire only after the loop.
+  let fired = false;
+  setTimeout(() => { fired = true; }, 0);
+  for (let i = 0; i < 3000 && !fired; i++) await ma.judge({ id: `q${i}`, inputs: 'question about baking bread', outputs: 'Knead it.' });
+  assert.ok(fired, 'a timer fired while verdicts were being made one after another');
+  fired = false;
+  setTimeout(() => { fired = true; }, 0);
+  let seenAt = -1;
+  await ma.judgeMany(Array.from({ length: 3000 }, (_, i) => ({ id: `m${i}`, inputs: 'question about car engine repair', outputs: 'Check the oil.' })), { concurrency: 4, onResult: (_r, i) => { if (fired && seenAt < 0) seenAt = i; } });
+  assert.ok(seenAt >= 0 && seenAt < 2999, 'and while one judgeMany call made them');
+  await ma.close();
+});
