@@ -3,6 +3,9 @@ import { ProviderError } from '../core/errors.ts';
 import { toProviderError } from '../model/ai-sdk-model.ts';
 import { createLimiter } from '../model/limit.ts';
 
+// Of an error answer, what is read (its message is shown, cut to 500 characters).
+const ERROR_BYTES = 64 * 1024;
+
 /** Options of `openaiEmbedder`. */
 export interface OpenAIEmbedderOptions {
   /** Stable id of the vector space, e.g. `openai:text-embedding-3-small:512`. */
@@ -57,14 +60,16 @@ export function openaiEmbedder(options: OpenAIEmbedderOptions): Embedder {
   const one = async (input: string[]): Promise<Float32Array[]> => {
     let res = await post(input, base64 ? 'base64' : 'float');
     if (base64 && (res.status === 400 || res.status === 422)) {
-      const text = await res.text();
+      const text = await bodyText(res, ERROR_BYTES);
       if (!/encoding|base64/i.test(text)) throw httpError(options, url, res, text);
       // This server knows only numbers: ask for them, now and from now on.
       base64 = false;
       res = await post(input, 'float');
     }
-    const text = await res.text();
-    if (!res.ok) throw httpError(options, url, res, text);
+    if (!res.ok) throw httpError(options, url, res, await bodyText(res, ERROR_BYTES));
+    // An answer far larger than its vectors can be (as numbers: ~25 characters each) is refused
+    // before it fills memory.
+    const text = await bodyText(res, input.length * options.dimension * 32 + (1 << 20), () => new ProviderError(`${options.id}: the answer from ${url} is larger than ${input.length} vectors of ${options.dimension} dimensions can be; refused.`, { retryable: false }));
     return vectorsOf(options, url, text, input.length);
   };
   return {
@@ -79,6 +84,29 @@ export function openaiEmbedder(options: OpenAIEmbedderOptions): Embedder {
       return (await Promise.all(chunks.map((c) => limit(() => one(c))))).flat();
     },
   };
+}
+
+// The body as text, reading at most `limit` bytes: past it, `tooLarge` is thrown, or without
+// one the text read so far is the answer (enough of an error message to show).
+async function bodyText(res: Response, limit: number, tooLarge?: () => Error): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > limit) {
+      await reader.cancel().catch(() => {});
+      if (tooLarge) throw tooLarge();
+      chunks.push(value.subarray(0, limit - size));
+      size = limit;
+      break;
+    }
+    size += value.byteLength;
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 // An error answer, with the same wording and retry rules as the AI SDK's errors (toProviderError).

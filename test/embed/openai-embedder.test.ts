@@ -124,6 +124,9 @@ test('answers that are not embeddings of the configured shape are refused clearl
     }
     reply = { data: [{ index: 0, embedding: floats(['a'], 8)[0].embedding }, { index: 0, embedding: floats(['b'], 8)[0].embedding }] };
     await assert.rejects(e.embed(['a', 'b']), /index 0 appears twice/);
+    // A hostile or broken server's endless answer is cut off, not read into memory.
+    reply = { data: floats(['a'], 8), padding: 'x'.repeat(2 << 20) };
+    await assert.rejects(e.embed(['a']), /larger than 1 vectors of 8 dimensions can be; refused/);
   } finally {
     await server.close();
   }
