@@ -1,3 +1,4 @@
+import { normaliseInPlace } from './unit-vector.ts';
 import type { EmbeddingModel } from 'ai';
 import { DEFAULT_EMBED_BATCH, type Embedder } from './embedder.ts';
 import { ProviderError } from '../core/errors.ts';
@@ -48,11 +49,8 @@ export function aiSdkEmbedder(model: EmbeddingModel, options: { id: string; dime
 
 // Indexed loops: 10 000 vectors of 512 floats are normalised per large align (iterators cost 5×).
 function normalise(values: number[]): Float32Array {
-  const n = values.length;
-  const v = new Float32Array(n);
-  let norm = 0;
-  for (let i = 0; i < n; i++) { v[i] = values[i]; norm += v[i] * v[i]; }
-  norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < n; i++) v[i] /= norm;
+  const v = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) v[i] = values[i];
+  normaliseInPlace(v);
   return v;
 }

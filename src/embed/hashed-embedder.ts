@@ -1,3 +1,4 @@
+import { normaliseInPlace } from './unit-vector.ts';
 import type { Embedder } from './embedder.ts';
 
 /**
@@ -53,10 +54,7 @@ export function embedText(text: string, dimension: number): Float32Array {
     const sign = (h >>> 31) === 1 ? -1 : 1;
     v[slot] += sign * Math.log1p(count);
   }
-  let norm = 0;
-  for (let i = 0; i < dimension; i++) norm += v[i] * v[i];
-  norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < dimension; i++) v[i] /= norm;
+  normaliseInPlace(v);
   return v;
 }
 

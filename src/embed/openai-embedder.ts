@@ -1,3 +1,4 @@
+import { normaliseInPlace } from './unit-vector.ts';
 import { DEFAULT_EMBED_BATCH, type Embedder } from './embedder.ts';
 import { ProviderError } from '../core/errors.ts';
 import { toProviderError } from '../model/ai-sdk-model.ts';
@@ -141,7 +142,8 @@ function vectorsOf(options: OpenAIEmbedderOptions, url: string, text: string, co
       throw new ProviderError(`${options.id}: the provider returned ${v.length}-dimensional vectors, but ${options.dimension} were configured. Set the embedder dimension to ${v.length} or choose a model that supports ${options.dimension}.`);
     }
     if (out[at]) throw bad(`index ${at} appears twice`);
-    out[at] = normalise(v);
+    if (!Number.isFinite(normaliseInPlace(v))) throw new ProviderError(`${options.id}: the provider returned a vector with a non-finite component`, { retryable: false });
+    out[at] = v;
   });
   return out;
 }
@@ -162,15 +164,5 @@ function fromNumbers(values: unknown[]): Float32Array | undefined {
     if (typeof x !== 'number') return undefined;
     v[i] = x;
   }
-  return v;
-}
-
-// In place; vectors with a non-finite component are refused (they would poison every score).
-function normalise(v: Float32Array): Float32Array {
-  let norm = 0;
-  for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
-  if (!Number.isFinite(norm)) throw new ProviderError('the provider returned a vector with a non-finite component', { retryable: false });
-  norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
   return v;
 }

@@ -1,3 +1,4 @@
+import { normaliseInPlace } from '../embed/unit-vector.ts';
 import { basename } from 'node:path';
 import type { Embedder } from '../embed/embedder.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -30,10 +31,7 @@ export function llamaCppEmbedder(options: { modelPath: string; threads?: number 
         for (const text of texts) {
           const { vector } = await ctx.getEmbeddingFor(text);
           const v = Float32Array.from(vector);
-          let norm = 0;
-          for (const x of v) norm += x * x;
-          norm = Math.sqrt(norm);
-          if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
+          normaliseInPlace(v);
           out.push(v);
         }
         return out;
