@@ -33,7 +33,7 @@ const server = {
   close: async () => { await chatServer.close(); await embedServer.close(); },
 };
 const judge = { name: 'sched', instructions: 'Is {{ outputs }} a correct answer to {{ inputs }}?', output: 'boolean' };
-const items = corpus(Math.max(...sizes, 200 + soak + 64 * 16) + 10);
+const items = corpus(Math.max(Math.max(...sizes) + 40, 200 + soak + 64 * 16) + 10); // the sequential verdicts judge the 40 records after the largest memory
 const feedback = (n: number) => items.slice(0, n).map((c, i) => ({ id: `f${i}`, record: { id: `r${i}`, inputs: c.inputs, outputs: c.outputs }, value: c.label === 'true', rationale: c.label === 'true' ? 'The answer gives the right entity.' : `The answer misses the fact asked for (${c.group}).` }));
 const records = (from: number, n: number) => items.slice(from, from + n).map((c, i) => ({ id: `q${from + i}`, inputs: c.inputs, outputs: c.outputs }));
 const embedders: { name: string; make: () => Embedder | undefined }[] = [
