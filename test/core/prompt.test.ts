@@ -72,3 +72,37 @@ test('when everything fits counted in bytes, the budget takes it all without mea
   assert.ok(measured > 0);
   assert.deepEqual(tight.episodes.map((e) => e.episode.id), ['e1', 'e2'], 'by their measured size (everything: 174 tokens) both still fit, though not by bytes (about 220)');
 });
+
+test('the budget chooses exactly what taking guidelines one by one would, whatever the sizes, and renders a choice once', () => {
+  // The rule spelled out the slow way: pinned, then guidelines in rank order while they fit in
+  // half the budget, examples while they fit, then guidelines again while they fit in all of it.
+  const reference = (ranked: Guideline[], recalled: { id: string; tokens: number }[], budget: number, cost: (g: Guideline) => number) => {
+    let used = 0; const taken = new Set<string>();
+    for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }
+    const take = (limit: number) => { for (const g of ranked) { if (taken.has(g.id)) continue; if (used + cost(g) > limit) break; used += cost(g); taken.add(g.id); } };
+    take(budget / 2);
+    const kept: string[] = [];
+    for (const r of recalled) { if (kept.length === [...recalled].indexOf(r) && used + r.tokens <= budget) { used += r.tokens; kept.push(r.id); } }
+    take(budget);
+    return { guidelines: ranked.filter((g) => taken.has(g.id)).map((g) => g.id), episodes: kept };
+  };
+  let seed = 7;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  for (let trial = 0; trial < 200; trial++) {
+    const gs: Guideline[] = Array.from({ length: 1 + rand(40) }, (_, i) => ({ id: `g${trial}-${i}`, text: 'w '.repeat(1 + rand(60)), sources: Array.from({ length: rand(4) }, (_, j) => `f${j}`), origin: 'distilled', pinned: rand(10) === 0, createdVersion: 1 + rand(3), updatedVersion: 1 }));
+    const ranked = rankGuidelines(gs);
+    const tokens = (t: string) => t.split(' ').length;
+    const recalled = Array.from({ length: rand(6) }, (_, i) => ({ episode: { id: `e${i}` } as Episode, score: 1, text: 'y '.repeat(1 + rand(200)), tokens: 1 + rand(200) }));
+    const budget = 50 + rand(800);
+    const sel = selectWorkingMemory(ranked, recalled, { budget, tokens });
+    const want = reference(ranked, recalled.map((r) => ({ id: r.episode.id, tokens: r.tokens })), budget, (g) => tokens(g.text) + 2);
+    assert.deepEqual({ guidelines: sel.guidelines.map((g) => g.id), episodes: sel.episodes.map((e) => e.episode.id) }, want, `trial ${trial}`);
+    assert.deepEqual(sel.droppedGuidelines, ranked.filter((g) => !want.guidelines.includes(g.id)).map((g) => g.id));
+    // The same choice is the same frozen array, and the prompt shows it the same way each time.
+    const again = selectWorkingMemory(ranked, recalled, { budget, tokens });
+    assert.equal(again.guidelines, sel.guidelines);
+    assert.ok(Object.isFrozen(sel.guidelines));
+    const record = { id: 'r', inputs: 'q', outputs: 'a' };
+    assert.equal(judgePrompt(judge, record, again.guidelines, []).prompt, judgePrompt(judge, record, [...sel.guidelines], []).prompt);
+  }
+});

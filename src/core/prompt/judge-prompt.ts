@@ -43,11 +43,28 @@ export function judgePrompt(judge: JudgeDefinition, record: JudgedRecord, guidel
   }
   if (guidelines.length > 0) {
     lines.push('', '## Guidelines from expert feedback', 'Always consider the guidelines below and apply them where relevant; do not cite them in your rationale.');
-    lines.push(block('GUIDELINES', guidelines.map((g) => `- ${g.text.replace(/\s*\n\s*/g, ' ')}`).join('\n')));
+    lines.push(guidelinesBlock(guidelines));
   }
   const rendered = renderRecord(record, recordFields(judge), { maxTokens: judge.memory.fieldTokens });
   lines.push('', '## Record to judge', rendered.text);
   return { system: SYSTEM(judge.name), prompt: lines.join('\n'), truncated: rendered.truncated };
+}
+
+// The guidelines block is the same for every verdict that chose the same guidelines, and the
+// budget hands out one shared, frozen array per choice (see selectWorkingMemory): rendered once
+// per such array. An array that can still change is rendered every time.
+const renderedGuidelines = new WeakMap<Guideline[], string>();
+function guidelinesBlock(guidelines: Guideline[]): string {
+  if (!Object.isFrozen(guidelines)) return renderGuidelines(guidelines);
+  let text = renderedGuidelines.get(guidelines);
+  if (text === undefined) {
+    text = renderGuidelines(guidelines);
+    renderedGuidelines.set(guidelines, text);
+  }
+  return text;
+}
+function renderGuidelines(guidelines: Guideline[]): string {
+  return block('GUIDELINES', guidelines.map((g) => `- ${g.text.replace(/\s*\n\s*/g, ' ')}`).join('\n'));
 }
 
 /** The prompt of the single repair attempt after an invalid answer. */

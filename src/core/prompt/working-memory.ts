@@ -23,18 +23,69 @@ export function rankGuidelines(guidelines: Iterable<Guideline>): Guideline[] {
 }
 
 const measured = new WeakMap<Guideline, number>();
-const bytes = new WeakMap<Guideline, number>();
-function bytesOf(g: Guideline): number {
-  let b = bytes.get(g);
-  if (b === undefined) { b = utf8Length(g.text); bytes.set(g, b); }
-  return b;
+
+// What a ranking costs, worked out once per ranking (a memory version ranks its guidelines once)
+// rather than per verdict: pinned guidelines, the others in rank order with their bytes in all,
+// their token costs summed as far as a budget has needed them, and the selections made so far
+// (a selection is always the pinned guidelines plus a prefix of the others, so a count names it).
+interface Prepared {
+  pinned: Guideline[];
+  rest: Guideline[];
+  restBytes: number;
+  /** cum[j] = tokens of rest[0..j), filled as far as needed. */
+  cum: number[];
+  chosen: Map<number, { guidelines: Guideline[]; dropped: string[] }>;
+}
+const prepared = new WeakMap<Guideline[], Prepared>();
+const MAX_CHOSEN = 64;
+
+function prepare(ranked: Guideline[]): Prepared {
+  let p = prepared.get(ranked);
+  if (!p) {
+    const pinned = ranked.filter((g) => g.pinned);
+    const rest = ranked.filter((g) => !g.pinned);
+    let restBytes = 0;
+    for (const g of rest) restBytes += utf8Length(g.text) + 2;
+    p = { pinned, rest, restBytes, cum: [0], chosen: new Map() };
+    prepared.set(ranked, p);
+  }
+  return p;
+}
+
+// A guideline object is immutable within a memory version: measured once, not per verdict.
+function cost(g: Guideline, tokens: (text: string) => number): number {
+  let c = measured.get(g);
+  if (c === undefined) { c = tokens(g.text) + 2; measured.set(g, c); }
+  return c;
+}
+
+// The largest m ≥ from such that rest[from..m) costs at most `room` tokens.
+function fitting(p: Prepared, from: number, room: number, tokens: (text: string) => number): number {
+  const { cum, rest } = p;
+  const limit = cum[from] + room;
+  while (cum.length <= rest.length && cum[cum.length - 1] <= limit) cum.push(cum[cum.length - 1] + cost(rest[cum.length - 1], tokens));
+  let lo = from; let hi = Math.min(cum.length - 1, rest.length);
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (cum[mid] <= limit) lo = mid; else hi = mid - 1; }
+  return lo;
+}
+
+function chosen(p: Prepared, m: number): { guidelines: Guideline[]; dropped: string[] } {
+  let c = p.chosen.get(m);
+  if (!c) {
+    c = { guidelines: Object.freeze([...p.pinned, ...p.rest.slice(0, m)]) as Guideline[], dropped: p.rest.slice(m).map((g) => g.id) };
+    if (p.chosen.size >= MAX_CHOSEN) p.chosen.delete(p.chosen.keys().next().value!);
+    p.chosen.set(m, c);
+  }
+  return c;
 }
 
 /**
  * Chooses, deterministically, what fits in the working-memory budget. Pinned guidelines always go
  * in and count against the budget. Other guidelines may use the first half of the budget, recalled
  * examples (in recall order, each already cut to its per-example share) the rest, and guidelines
- * then take whatever examples left unused.
+ * then take whatever examples left unused. The guidelines chosen are the pinned ones, then the
+ * others in rank order up to the first that does not fit; the same choice returns the same
+ * (shared, frozen) array, so what is rendered from it can be reused.
  *
  * @example
  * const sel = selectWorkingMemory(rankGuidelines(gs), recalled, { budget: 6000, tokens: estimateTokens });
@@ -44,35 +95,21 @@ export function selectWorkingMemory(
   recalled: { episode: Episode; score: number; text: string; tokens?: number; measure?: () => number }[],
   options: { budget: number; tokens: (text: string) => number },
 ): Selection {
-  const cost = (g: Guideline) => {
-    // A guideline object is immutable within a memory version: measure it once, not per verdict.
-    let c = measured.get(g);
-    if (c === undefined) { c = options.tokens(g.text) + 2; measured.set(g, c); }
-    return c;
-  };
+  const p = prepare(ranked);
   let used = 0;
-  const taken = new Set<string>();
-  for (const g of ranked) if (g.pinned) { used += cost(g); taken.add(g.id); }
+  for (const g of p.pinned) used += cost(g, options.tokens);
   const pinnedTokens = used;
   // A token covers at least one byte of UTF-8, so when everything fits counted in bytes it fits in
   // tokens, and the rules below would take it all: nothing else needs measuring (counting tokens
   // of examples recalled for the first time was most of a verdict's own time).
-  let bound = 0;
-  for (const g of ranked) bound += g.pinned ? 0 : bytesOf(g) + 2;
+  let bound = p.restBytes;
   for (const r of recalled) bound += r.tokens ?? utf8Length(r.text);
   if (used + bound <= options.budget) {
-    return { guidelines: ranked, episodes: recalled, droppedGuidelines: [], droppedEpisodes: [], pinnedTokens };
+    const all = chosen(p, p.rest.length);
+    return { guidelines: all.guidelines, episodes: recalled, droppedGuidelines: [], droppedEpisodes: [], pinnedTokens };
   }
-  const takeGuidelines = (limit: number) => {
-    for (const g of ranked) {
-      if (taken.has(g.id)) continue;
-      const c = cost(g);
-      if (used + c > limit) break;
-      used += c;
-      taken.add(g.id);
-    }
-  };
-  takeGuidelines(options.budget / 2);
+  let m = fitting(p, 0, options.budget / 2 - used, options.tokens);
+  used += p.cum[m];
   const episodes: Selection['episodes'] = [];
   const droppedEpisodes: string[] = [];
   for (const r of recalled) {
@@ -80,12 +117,8 @@ export function selectWorkingMemory(
     if (droppedEpisodes.length === 0 && used + c <= options.budget) { used += c; episodes.push(r); }
     else droppedEpisodes.push(r.episode.id);
   }
-  takeGuidelines(options.budget);
-  return {
-    guidelines: ranked.filter((g) => taken.has(g.id)),
-    episodes,
-    droppedGuidelines: ranked.filter((g) => !taken.has(g.id)).map((g) => g.id),
-    droppedEpisodes,
-    pinnedTokens,
-  };
+  const more = fitting(p, m, options.budget - used, options.tokens);
+  m = more;
+  const c = chosen(p, m);
+  return { guidelines: c.guidelines, episodes, droppedGuidelines: c.dropped.slice(), droppedEpisodes, pinnedTokens };
 }
