@@ -130,6 +130,21 @@ export interface Episode {
   disagreed?: boolean;
   /** False when it was stored while semantic memory was off (not yet distilled; see `redistil`). */
   distilled?: boolean;
+  /**
+   * Token counts of the texts a recalled example shows (counted when the episode was stored), so
+   * judging need not count them again. Budget estimates only; absent for memories stored before
+   * they were kept, and a text without a count is counted when needed.
+   */
+  tokens?: EpisodeTokens;
+}
+
+/** Token counts of an episode's texts as the prompt shows them before any cut (see `Episode.tokens`). */
+export interface EpisodeTokens {
+  /** By record field name (the field's text: strings as they are, other JSON indented). */
+  fields: { [field: string]: number };
+  rationale?: number;
+  /** The rationale of the judge verdict the experts answered. */
+  judgeRationale?: number;
 }
 
 /** Token usage and cost of one or more model calls. */

@@ -1,4 +1,4 @@
-import type { Episode, Guideline, JudgeDefinition, Usage } from '../core/types.ts';
+import type { Episode, EpisodeTokens, Guideline, JudgeDefinition, Usage } from '../core/types.ts';
 import type { MemoryPlan } from '../core/align/plan.ts';
 import type { MemoryOperation } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
@@ -7,6 +7,7 @@ import { dedupGuidelines, type ProposedGuideline } from '../core/align/dedup.ts'
 import { guidelineKeys, newGuidelineId } from '../core/memory/guideline-rules.ts';
 import { AlignError } from '../core/errors.ts';
 import { estimateTokens } from '../core/text/tokens.ts';
+import { countEpisodeTokens } from '../core/prompt/episode-tokens.ts';
 import { createLimiter, type Limiter } from '../model/limit.ts';
 import { DEFAULT_EMBED_BATCH, type Embedder } from '../embed/embedder.ts';
 import { planTasks, runTask, type DistillSettings, type TaskResult } from './distill.ts';
@@ -89,6 +90,8 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const limit = createLimiter(ctx.settings.parallelism);
   const embedding = embedEpisodes(plan.episodePuts, ctx, limit);
   embedding.catch(() => {});
+  const counting = countTokens(plan.episodePuts, ctx);
+  counting.catch(() => {});
   const llmStart = ctx.now();
   let done = 0;
   let reused = 0;
@@ -109,6 +112,7 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
     throw new AlignError(`Alignment failed: ${failedTasks} of ${tasks.length} model calls failed after retries (${why}). ${new Set(failed).size} feedback item(s) were not distilled; nothing was stored.${kept} Run align again when the provider is healthy.`, [...new Set(failed)], first.error, { tasks: tasks.length, failedTasks });
   }
   const { vectors: fresh, requests: embedRequests, ms: embedMs } = await embedding;
+  const counted = await counting;
   ctx.signal?.throwIfAborted();
 
   const version = state.version + 1;
@@ -120,7 +124,8 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const distilled = new Set(toDistil.map((e) => e.key));
   const planned = new Set(plan.toDistil.map((e) => e.key));
   for (const e of plan.episodePuts) {
-    const episode: Episode = planned.has(e.id) ? { ...e, distilled: distilled.has(e.id) } : e;
+    const tokens = e.tokens ?? counted.get(e.id);
+    const episode: Episode = planned.has(e.id) || tokens !== e.tokens ? { ...e, ...(planned.has(e.id) ? { distilled: distilled.has(e.id) } : {}), tokens } : e;
     ops.push({ op: 'episode.put', episode, vector: fresh.get(e.id) ?? ctx.memory.vectorFor(e) ?? null, embedderId: ctx.embedder.id });
   }
   for (const id of plan.episodeDeletes) ops.push({ op: 'episode.delete', id });
@@ -232,6 +237,21 @@ async function embedEpisodes(episodes: Episode[], ctx: ExecuteContext, limit: Li
   if (need.length > 0) ctx.onEvent({ type: 'embed', judge: ctx.judge.name, count: need.length });
   return { vectors, requests: ctx.embedder.local ? 0 : chunks.length, ms: ctx.now() - start };
 }
+
+// The token counts kept with new episodes (Episode.tokens), so judging need not count recalled
+// examples again: counted in slices, each after the event loop had its turn, while the
+// distillation and embedding requests are in flight (about 20 ms per 1 000 short records).
+async function countTokens(episodes: Episode[], ctx: ExecuteContext): Promise<Map<string, EpisodeTokens>> {
+  const out = new Map<string, EpisodeTokens>();
+  const need = episodes.filter((e) => !e.tokens);
+  for (let i = 0; i < need.length; i += COUNT_SLICE) {
+    await new Promise((resolve) => setImmediate(resolve));
+    ctx.signal?.throwIfAborted();
+    for (const e of need.slice(i, i + COUNT_SLICE)) out.set(e.id, countEpisodeTokens(e));
+  }
+  return out;
+}
+const COUNT_SLICE = 250;
 
 /** Texts a local embedder computes between two turns of the event loop (about 30 ms with the hashed embedder). */
 const LOCAL_EMBED_SLICE = 500;

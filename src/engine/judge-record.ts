@@ -40,7 +40,7 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
     const rendered = renderExample(judge, episode, i + 1, exampleTokens);
     if (rendered.truncated) truncatedExamples.push(episode.id);
     // Measured only if the budget needs it (see selectWorkingMemory), then remembered per episode.
-    return [{ episode, score: h.score, text: rendered.text, tokens: knownTokens(judge, episode, i + 1, exampleTokens), measure: () => measureExample(judge, episode, i + 1, exampleTokens, rendered.text) }];
+    return [{ episode, score: h.score, text: rendered.text, tokens: knownTokens(judge, episode, i + 1, exampleTokens), measure: () => measureExample(judge, episode, i + 1, exampleTokens, rendered.tokens) }];
   });
   const guidelines = m.semantic ? rankedGuidelines(state) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
@@ -73,14 +73,14 @@ const measuredExamples = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<strin
 function knownTokens(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number): number | undefined {
   return measuredExamples.get(judge)?.get(episode)?.get(`${index}:${maxTokens}`);
 }
-function measureExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number, text: string): number {
+function measureExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number, count: () => number): number {
   let byEpisode = measuredExamples.get(judge);
   if (!byEpisode) { byEpisode = new WeakMap(); measuredExamples.set(judge, byEpisode); }
   let byKey = byEpisode.get(episode);
   if (!byKey) { byKey = new Map(); byEpisode.set(episode, byKey); }
   const key = `${index}:${maxTokens}`;
   let tokens = byKey.get(key);
-  if (tokens === undefined) { tokens = estimateTokens(text); byKey.set(key, tokens); }
+  if (tokens === undefined) { tokens = count(); byKey.set(key, tokens); }
   return tokens;
 }
 

@@ -35,7 +35,7 @@ export function exportMemory(judge: JudgeDefinition, state: MemoryState, now = n
     guidelines: [...state.guidelines.values()].sort(byId),
     tombstones: [...state.tombstones.values()].sort(byId),
     feedback: [...state.feedback.values()].sort(byId).map(plainFeedback),
-    episodes: [...state.episodes.values()].sort(byId).map((e) => { const { text: _text, ...rest } = plainEpisode(e); return rest; }),
+    episodes: [...state.episodes.values()].sort(byId).map((e) => { const { text: _text, tokens: _tokens, ...rest } = plainEpisode(e); return rest; }),
   };
 }
 

@@ -34,6 +34,7 @@ class StoredEpisode extends LazyRow<Omit<Episode, 'text'>> {
   get judgeVerdict() { return this.fields().judgeVerdict; }
   get disagreed() { return this.fields().disagreed; }
   get distilled() { return this.fields().distilled; }
+  get tokens() { return this.fields().tokens; }
   toJSON(): Episode { return { ...this.fields(), text: this.text }; }
 }
 

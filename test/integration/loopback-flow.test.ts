@@ -37,8 +37,8 @@ test('align → judge → forget through the real AI SDK provider over HTTP', as
     assert.equal(distill.response_format?.type, 'json_schema');
     assert.equal(distill.response_format?.json_schema?.name, 'guidelines');
     assert.match(userText(distill), /## Existing guidelines\n\(none yet\)/);
-    assert.match(userText(distill), /### EXAMPLE e1\n<<<BEGIN OUTPUTS [0-9a-f]{8}>>>/);
-    assert.match(userText(distill), /<<<BEGIN EXPERT EXPLANATION [0-9a-f]{8}>>>\nRevenue must come from the certified view/);
+    assert.match(userText(distill), /### EXAMPLE e1\n<<<BEGIN OUTPUTS [0-9]{10}>>>/);
+    assert.match(userText(distill), /<<<BEGIN EXPERT EXPLANATION [0-9]{10}>>>\nRevenue must come from the certified view/);
     assert.equal(aligned.guidelinesAdded.length, 2);
 
     server.reset();

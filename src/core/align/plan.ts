@@ -130,6 +130,8 @@ function planEpisode(state: MemoryState, recordId: string, record: JudgedRecord,
     text: old && old.hash === hash ? old.text : textOf(record), hash, createdVersion: state.version + 1,
     distilled: old && old.hash === hash ? old.distilled : true,
   };
+  // Token counts are of the texts, so an unchanged episode keeps its own (new ones are counted by executePlan).
+  if (old && old.hash === hash && old.tokens && old.judgeVerdict?.rationale === resolved.judgeVerdict?.rationale) episode.tokens = old.tokens;
   if (resolved.judgeVerdict) {
     episode.judgeVerdict = resolved.judgeVerdict;
     if (resolved.judgeVerdict.value !== undefined && resolved.value !== undefined) episode.disagreed = JSON.stringify(resolved.judgeVerdict.value) !== JSON.stringify(resolved.value);

@@ -174,5 +174,6 @@ export function plainEpisode(e: Episode): Episode {
   if (e.judgeVerdict !== undefined) out.judgeVerdict = e.judgeVerdict;
   if (e.disagreed !== undefined) out.disagreed = e.disagreed;
   if (e.distilled !== undefined) out.distilled = e.distilled;
+  if (e.tokens !== undefined) out.tokens = e.tokens;
   return out;
 }

@@ -1,24 +1,26 @@
 import type { JudgeVerdictSeen, VerdictValue } from '../types.ts';
-import { block } from './render-record.ts';
-import { truncateToTokens } from '../text/tokens.ts';
+import { blockPieces, joinPieces, type Piece } from './render-record.ts';
+import { knownCount, truncateToTokens } from '../text/tokens.ts';
 
 /**
  * The expert's verdict and explanation for a prompt. The explanation is untrusted text: it goes in
- * its own delimited block, cut to `maxTokens`, so it can inform but never pose as instructions.
+ * its own delimited block, cut to `maxTokens`, so it can inform but never pose as instructions
+ * (`rationaleTokens`: its token count when known).
  *
  * @example
  * expertLines('EXAMPLE 1 ', false, 'Raw tables are wrong here.', 300).text;
  */
-export function expertLines(prefix: string, value: VerdictValue | undefined, rationale: string | undefined, maxTokens: number): { text: string; truncated: boolean } {
-  const lines = [`Expert verdict: ${value === undefined ? '(not given)' : JSON.stringify(value)}`];
+export function expertLines(prefix: string, value: VerdictValue | undefined, rationale: string | undefined, maxTokens: number, rationaleTokens?: number): { text: string; truncated: boolean; pieces: Piece[] } {
+  const pieces: Piece[] = [{ text: `Expert verdict: ${value === undefined ? '(not given)' : JSON.stringify(value)}` }];
   let truncated = false;
-  if (rationale === undefined || rationale.trim() === '') lines.push('Expert explanation: (not given)');
+  if (rationale === undefined || rationale.trim() === '') pieces.push({ text: 'Expert explanation: (not given)' });
   else {
-    const cut = truncateToTokens(rationale, maxTokens);
+    const known = knownCount(rationaleTokens, rationale);
+    const cut = truncateToTokens(rationale, maxTokens, known);
     truncated = cut.truncated;
-    lines.push(block(`${prefix}EXPERT EXPLANATION`, cut.text));
+    pieces.push(...blockPieces(`${prefix}EXPERT EXPLANATION`, cut.text, cut.truncated ? undefined : known));
   }
-  return { text: lines.join('\n'), truncated };
+  return { text: joinPieces(pieces), truncated, pieces };
 }
 
 /**
@@ -29,9 +31,16 @@ export function expertLines(prefix: string, value: VerdictValue | undefined, rat
  * judgeVerdictLines('EXAMPLE 1 ', { value: true }, false, 200); // 'The judge had said true; the expert disagreed.'
  */
 export function judgeVerdictLines(prefix: string, seen: JudgeVerdictSeen | undefined, expertValue: VerdictValue | undefined, maxTokens: number): string {
-  if (!seen || seen.value === undefined) return '';
+  return joinPieces(judgeVerdictPieces(prefix, seen, expertValue, maxTokens));
+}
+
+/** `judgeVerdictLines` as pieces (none when there is nothing to say); `rationaleTokens`: the judge rationale's count when known. */
+export function judgeVerdictPieces(prefix: string, seen: JudgeVerdictSeen | undefined, expertValue: VerdictValue | undefined, maxTokens: number, rationaleTokens?: number): Piece[] {
+  if (!seen || seen.value === undefined) return [];
   const disagreed = expertValue !== undefined && JSON.stringify(seen.value) !== JSON.stringify(expertValue);
-  const head = `The judge had said ${JSON.stringify(seen.value)}; the expert ${disagreed ? 'disagreed' : 'agreed'}.`;
-  if (!disagreed || !seen.rationale) return head;
-  return `${head}\n${block(`${prefix}JUDGE RATIONALE`, truncateToTokens(seen.rationale, maxTokens).text)}`;
+  const head = { text: `The judge had said ${JSON.stringify(seen.value)}; the expert ${disagreed ? 'disagreed' : 'agreed'}.` };
+  if (!disagreed || !seen.rationale) return [head];
+  const known = knownCount(rationaleTokens, seen.rationale);
+  const cut = truncateToTokens(seen.rationale, maxTokens, known);
+  return [head, ...blockPieces(`${prefix}JUDGE RATIONALE`, cut.text, cut.truncated ? undefined : known)];
 }

@@ -2,8 +2,8 @@ import type { Episode, Guideline, JudgeDefinition, JudgedRecord } from '../types
 import { describeKind } from '../judge/output-kind.ts';
 import { renderInstructions } from '../judge/template.ts';
 import { recordFields } from './distill-prompt.ts';
-import { block, renderRecord, BLOCK_RULE } from './render-record.ts';
-import { expertLines, judgeVerdictLines } from './expert-text.ts';
+import { block, estimatePieces, joinPieces, renderRecord, BLOCK_RULE } from './render-record.ts';
+import { expertLines, judgeVerdictPieces } from './expert-text.ts';
 
 const SYSTEM = (name: string) => `You are "${name}", a careful, impartial judge. Follow the instructions and answer with JSON: a "rationale" explaining your reasoning, then the "value".
 Always consider the guidelines from the experts: they say how these experts judge, and they take precedence over your own preferences. Use the precedents (past expert judgements) where they apply, but never mention the precedents or the guidelines in your rationale: explain the verdict on the record itself.
@@ -13,20 +13,23 @@ ${BLOCK_RULE}`;
  * Renders a recalled episode for the prompt within `maxTokens`: its record blocks, the expert's
  * verdict and why (in its own block), and what the judge had said when the experts disagreed.
  * Fields and the explanation are cut to their share, so one long example cannot crowd out others.
+ * `tokens()` estimates what the example costs (see `estimatePieces`), from the counts kept with
+ * the episode where it has them: most texts are never counted at judging time.
  *
  * @example
  * renderExample(judge, episode, 3, 600).text;
  */
-export function renderExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number): { text: string; truncated: boolean } {
+export function renderExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number): { text: string; truncated: boolean; tokens: () => number } {
   const fields = recordFields(judge);
   const prefix = `EXAMPLE ${index} `;
+  const counts = episode.tokens;
   // Record fields share 60 % of the example's allowance, the explanation 30 %, the judge's view 10 %.
   const fieldTokens = Math.max(16, Math.floor((maxTokens * 0.6) / Math.max(1, fields.length)));
-  const body = renderRecord(episode.record, fields, { maxTokens: fieldTokens, prefix });
-  const expert = expertLines(prefix, episode.value, episode.rationale, Math.max(16, Math.floor(maxTokens * 0.3)));
-  const seen = judgeVerdictLines(prefix, episode.judgeVerdict, episode.value, Math.max(16, Math.floor(maxTokens * 0.1)));
-  const text = [`### Example ${index}`, body.text, expert.text, ...(seen ? [seen] : [])].join('\n');
-  return { text, truncated: body.truncated.length > 0 || expert.truncated };
+  const body = renderRecord(episode.record, fields, { maxTokens: fieldTokens, prefix, counts: counts?.fields });
+  const expert = expertLines(prefix, episode.value, episode.rationale, Math.max(16, Math.floor(maxTokens * 0.3)), counts?.rationale);
+  const seen = judgeVerdictPieces(prefix, episode.judgeVerdict, episode.value, Math.max(16, Math.floor(maxTokens * 0.1)), counts?.judgeRationale);
+  const pieces = [{ text: `### Example ${index}` }, ...body.pieces, ...expert.pieces, ...seen];
+  return { text: joinPieces(pieces), truncated: body.truncated.length > 0 || expert.truncated, tokens: () => estimatePieces(pieces) };
 }
 
 /**

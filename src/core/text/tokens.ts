@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { utf8Length } from './utf8.ts';
 
 // The tokenizer's tables are large (~200 ms and ~75 MB to load): loaded on first use, so
 // commands that never measure text start fast.
@@ -34,14 +35,16 @@ function remember<V>(table: Map<string, V>, key: string, value: V): void {
 
 /**
  * Cuts a text to at most `maxTokens` tokens, marking the cut so the model (and the expert) can see
- * that something was left out.
+ * that something was left out. `knownTokens`, the text's count when already known, spares counting.
  *
  * @example
  * truncateToTokens('a long text …', 100); // { text, truncated: false }
  */
-export function truncateToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
-  // Cheap exit: a token is at least one character, so a short text always fits.
-  if (text.length <= maxTokens) return { text, truncated: false };
+export function truncateToTokens(text: string, maxTokens: number, knownTokens?: number): { text: string; truncated: boolean } {
+  // Cheap exits: the text's count is known, or a token covers at least one byte of UTF-8 (up to
+  // three per UTF-16 unit), so a short text always fits.
+  if ((knownTokens !== undefined && knownTokens <= maxTokens) || text.length * 3 <= maxTokens) return { text, truncated: false };
+  if (text.length <= maxTokens && utf8Length(text) <= maxTokens) return { text, truncated: false };
   const key = `${maxTokens}\u0000${text}`;
   const known = cuts.get(key);
   if (known) return known;
@@ -51,3 +54,19 @@ export function truncateToTokens(text: string, maxTokens: number): { text: strin
   remember(cuts, key, cut);
   return cut;
 }
+
+/**
+ * A token count kept from earlier (a store's row), when it can be trusted: a whole number no
+ * smaller than the text could be, since no token is longer than 128 characters. A damaged count
+ * makes the text be counted again rather than pass uncut.
+ *
+ * @example
+ * knownCount(episode.tokens?.fields.outputs, text); // undefined → count it
+ */
+export function knownCount(n: unknown, text: string): number | undefined {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return undefined;
+  return n * MAX_CHARS_PER_TOKEN >= text.length ? n : undefined;
+}
+
+// Twice the longest token of the o200k vocabulary (128 characters: a run of spaces).
+const MAX_CHARS_PER_TOKEN = 256;
