@@ -85,11 +85,11 @@ test('a vector of the wrong dimension is refused', () => {
   assert.throws(() => index.add([{ id: 'x', text: 'x', vector: new Float32Array(3) }]), /3-d vector; this index holds 256-d/);
 });
 
-test('the SIMD kernel agrees with a plain dot product, and the JS fallback handles odd dimensions', () => {
-  for (const d of [16, 48, 256, 10]) {
+test('the SIMD kernel agrees with a plain dot product on every row (rows go in pairs: odd counts too), and the JS fallback handles odd dimensions', () => {
+  for (const [d, count] of [[16, 2500], [48, 2501], [256, 1], [256, 2501], [10, 2500]]) {
     const v = new VectorIndex(d);
     const unit = (x: Float32Array) => { const n = Math.hypot(...x); return x.map((y) => y / n); };
-    const rows = Array.from({ length: 2500 }, (_, i) => unit(Float32Array.from({ length: d }, (_, j) => Math.sin(i * 7 + j * 3))));
+    const rows = Array.from({ length: count }, (_, i) => unit(Float32Array.from({ length: d }, (_, j) => Math.sin(i * 7 + j * 3))));
     rows.forEach((r, i) => v.upsert(`r${i}`, r));
     const query = unit(Float32Array.from({ length: d }, (_, j) => Math.cos(j)));
     const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let j = 0; j < d; j++) s += a[j] * b[j]; return s; };
@@ -100,11 +100,13 @@ test('the SIMD kernel agrees with a plain dot product, and the JS fallback handl
     const held = new Map(rows.map((_, i) => [`r${i}`, dot(v.vectorOf(`r${i}`)!, q)]));
     const expected = [...held].sort((a, b) => b[1] - a[1]).slice(0, 5);
     const got = v.topK(query, 5);
+    assert.equal(got.length, Math.min(5, count));
     got.forEach((h, i) => {
       assert.ok(Math.abs(h.score - held.get(h.id)!) < 1e-5, `d=${d}: score of ${h.id}`);
       assert.ok(Math.abs(held.get(h.id)! - expected[i][1]) < 1e-5, `d=${d}: rank ${i}`);
       assert.ok(Math.abs(v.similarity(h.id, query) - h.score) < 1e-12);
     });
+    for (const h of v.topK(query, count)) assert.ok(Math.abs(h.score - held.get(h.id)!) < 1e-5, `d=${d}: every score, ${h.id}`);
     // The 8-bit codes move a cosine by at most about 0.01 against full precision.
     rows.forEach((r, i) => assert.ok(Math.abs(held.get(`r${i}`)! - dot(r, query)) < 0.02, `d=${d}: row ${i} off by ${held.get(`r${i}`)! - dot(r, query)}`));
   }
