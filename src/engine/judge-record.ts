@@ -1,7 +1,7 @@
 import type { Episode, JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
 import type { MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
-import type { EpisodeIndex } from '../recall/episode-index.ts';
+import type { EpisodeIndex, LexicalHits } from '../recall/episode-index.ts';
 import { judgePrompt, renderExample, repairPrompt } from '../core/prompt/judge-prompt.ts';
 import { rankGuidelines, selectWorkingMemory } from '../core/prompt/working-memory.ts';
 import { verdictSchema } from '../core/judge/output-kind.ts';
@@ -26,7 +26,7 @@ export interface WorkingMemory {
  * @example
  * const wm = assembleWorkingMemory(judge, state, index, record, { text, vector });
  */
-export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState, index: EpisodeIndex | undefined, record: JudgedRecord, query: { text: string; vector: Float32Array | null }): WorkingMemory {
+export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState, index: EpisodeIndex | undefined, record: JudgedRecord, query: { text: string; vector: Float32Array | null; lexical?: LexicalHits }): WorkingMemory {
   const m = judge.memory;
   const hits = !m.episodic || m.k <= 0 || !index || index.size === 0 ? []
     : m.recall === 'random' ? randomEpisodes(state, record.id, m.k)

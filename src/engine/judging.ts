@@ -23,7 +23,8 @@ export interface JudgeManyOptions {
  * Judges records with at most `concurrency` model calls in flight, results in input order. Query
  * embeddings are pipelined ahead of the model calls: a provider embedder's are micro-batched
  * (`queryBatcher`) for the next records while the current ones are judged, so model-call slots
- * never wait for them after the first request. Each verdict takes the memory as it stands when
+ * never wait for them after the first request; the lexical half of recall is done while a
+ * record's vector is on its way (and redone if memory changed meanwhile). Each verdict takes the memory as it stands when
  * its turn comes — one whole version, recalled and assembled synchronously from one snapshot —
  * and names that version. A failed query embedding is that record's error result.
  *
@@ -61,6 +62,9 @@ export async function judgeRecords(
     const started = now();
     for (let j = i; j < Math.min(parsed.length, i + lookahead + 1); j++) vectorOf(j);
     let vector: Float32Array | null;
+    // The lexical half of recall needs no vector: done while a provider embeds the query (it is
+    // used only if memory has not changed by the time the vector is here).
+    const lexical = batcher ? ctx.memory.snapshot().index?.lexical(texts[i], m.k) : undefined;
     try {
       options.signal?.throwIfAborted();
       vector = await vectorOf(i);
@@ -75,7 +79,7 @@ export async function judgeRecords(
     const pause = yieldIfBusy();
     if (pause) await pause;
     const { state, index } = ctx.memory.snapshot();
-    const wm = assembleWorkingMemory(ctx.judge, state, index, record, { text: texts[i], vector: index && vector?.length === index.dimension ? vector : null });
+    const wm = assembleWorkingMemory(ctx.judge, state, index, record, { text: texts[i], vector: index && vector?.length === index.dimension ? vector : null, lexical });
     for (const w of wm.provenance.warnings) if (!warned.has(w)) { warned.add(w); ctx.onEvent({ type: 'warning', judge: ctx.judge.name, message: w }); }
     const result = await callJudge(ctx.judge, ctx.model, record.id, wm, { started, now, prices: ctx.prices, signal: options.signal });
     options.onResult?.(result, i);

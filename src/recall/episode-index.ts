@@ -39,6 +39,12 @@ export interface RecallOptions {
 export interface RecallHit { id: string; score: number; vectorScore: number | null; bm25Score: number | null }
 
 /**
+ * The lexical half of a search, done ahead (`EpisodeIndex.lexical`) while the query's vector is
+ * still being embedded. `search` uses it only on the index state it was computed on.
+ */
+export interface LexicalHits { readonly owner: EpisodeIndex; readonly revision: number; readonly text: string; readonly pool: number; readonly hits: { id: string; score: number }[] }
+
+/**
  * Hybrid episodic recall: exact cosine over a contiguous vector array plus BM25, fused by
  * reciprocal rank. Both indexes update incrementally; search is deterministic (ties by id).
  *
@@ -52,6 +58,8 @@ export class EpisodeIndex {
   private readonly vectors: VectorIndex;
   private bm25 = new Bm25Index();
   private readonly labels = new Map<string, string | undefined>();
+  /** Counts changes, so work done ahead on an earlier state is never used on a later one. */
+  private revision = 0;
 
   constructor(options: { dimension: number; embedderId: string; capacity?: number }) {
     this.dimension = options.dimension;
@@ -105,6 +113,7 @@ export class EpisodeIndex {
 
   /** Adds or replaces episodes by id. */
   add(items: IndexedEpisode[]): void {
+    this.revision += 1;
     for (const item of items) {
       if (item.vector.length !== this.dimension) {
         throw new Error(`Episode ${item.id} has a ${item.vector.length}-d vector; this index holds ${this.dimension}-d vectors of ${this.embedderId}.`);
@@ -121,6 +130,7 @@ export class EpisodeIndex {
   }
 
   remove(ids: string[]): void {
+    this.revision += 1;
     for (const id of ids) {
       this.vectors.remove(id);
       this.bm25.remove(id);
@@ -128,12 +138,23 @@ export class EpisodeIndex {
     }
   }
 
-  search(query: { text: string; vector: Float32Array | null }, options: RecallOptions): RecallHit[] {
+  /**
+   * The lexical candidates of a search for `k` examples, computed now: a judge does this while
+   * the query's vector is on its way, and passes it to `search` as `query.lexical`.
+   */
+  lexical(text: string, k: number): LexicalHits {
+    const pool = poolFor(k);
+    return { owner: this, revision: this.revision, text, pool, hits: this.bm25.topK(text, pool) };
+  }
+
+  search(query: { text: string; vector: Float32Array | null; lexical?: LexicalHits }, options: RecallOptions): RecallHit[] {
     if (options.k <= 0 || this.size === 0) return [];
     const mode = options.mode ?? (query.vector ? 'hybrid' : 'bm25');
-    const pool = Math.max(options.k * 4, 20);
+    const pool = poolFor(options.k);
     const byVector = mode !== 'bm25' && query.vector ? this.vectors.topK(query.vector, pool) : [];
-    const byText = mode !== 'vector' ? this.bm25.topK(query.text, pool) : [];
+    const ahead = query.lexical;
+    const fresh = ahead && ahead.owner === this && ahead.revision === this.revision && ahead.text === query.text && ahead.pool === pool;
+    const byText = mode === 'vector' ? [] : fresh ? ahead.hits : this.bm25.topK(query.text, pool);
     let fused = fuseByRank(byVector, byText);
     if (query.vector && (options.floor ?? 0) > 0) {
       const floor = options.floor!;
@@ -146,4 +167,9 @@ export class EpisodeIndex {
       labelOf: (id) => this.labels.get(id), similarity: (a, b) => this.vectors.pairSimilarity(a, b),
     });
   }
+}
+
+// Candidates each list offers to the fusion.
+function poolFor(k: number): number {
+  return Math.max(k * 4, 20);
 }

@@ -38,6 +38,26 @@ test('hybrid recall finds the closest episodes, deterministically', () => {
   assert.equal(index.search(q('password reset'), { k: 0 }).length, 0);
 });
 
+test('lexical candidates found ahead are used only on the index state they were found on', () => {
+  const index = EpisodeIndex.build(episodes(), opts);
+  const text = 'exotic parrot feathers refund';
+  const ahead = index.lexical(text, 3);
+  assert.deepEqual(index.search({ ...q(text), lexical: ahead }, { k: 3 }), index.search(q(text), { k: 3 }));
+  // A new episode that matches the text best arrives before the vector does: the stale
+  // candidates are not used, so it is found.
+  index.add([{ id: 'new', text: 'exotic parrot feathers refund request', vector: embedText('exotic parrot feathers refund request', e.dimension) }]);
+  const after = index.search({ ...q(text), lexical: ahead }, { k: 3 });
+  assert.equal(after[0].id, 'new');
+  assert.deepEqual(after, index.search(q(text), { k: 3 }));
+  const again = index.lexical(text, 3);
+  index.remove(['new']);
+  assert.ok(!index.search({ ...q(text), lexical: again }, { k: 3 }).some((h) => h.id === 'new'));
+  // Found for another text, another k, or another index: not used either.
+  const other = EpisodeIndex.build(episodes(), opts);
+  assert.deepEqual(index.search({ ...q('password reset'), lexical: other.lexical('password reset', 3) }, { k: 3 }), index.search(q('password reset'), { k: 3 }));
+  assert.deepEqual(index.search({ ...q('password reset'), lexical: index.lexical('refund', 3) }, { k: 3 }), index.search(q('password reset'), { k: 3 }));
+});
+
 test('the similarity floor drops weak matches', () => {
   const index = EpisodeIndex.build(episodes(), opts);
   const all = index.search(q('password reset'), { k: 10, mode: 'vector' });

@@ -18,7 +18,7 @@ export function expertLines(prefix: string, value: VerdictValue | undefined, rat
     const known = knownCount(rationaleTokens, rationale);
     const cut = truncateToTokens(rationale, maxTokens, known);
     truncated = cut.truncated;
-    pieces.push(...blockPieces(`${prefix}EXPERT EXPLANATION`, cut.text, cut.truncated ? undefined : known));
+    pieces.push(...blockPieces(`${prefix}EXPERT EXPLANATION`, cut.text, cut.tokens));
   }
   return { text: joinPieces(pieces), truncated, pieces };
 }
@@ -42,5 +42,5 @@ export function judgeVerdictPieces(prefix: string, seen: JudgeVerdictSeen | unde
   if (!disagreed || !seen.rationale) return [head];
   const known = knownCount(rationaleTokens, seen.rationale);
   const cut = truncateToTokens(seen.rationale, maxTokens, known);
-  return [head, ...blockPieces(`${prefix}JUDGE RATIONALE`, cut.text, cut.truncated ? undefined : known)];
+  return [head, ...blockPieces(`${prefix}JUDGE RATIONALE`, cut.text, cut.tokens)];
 }

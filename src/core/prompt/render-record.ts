@@ -128,7 +128,7 @@ export function renderRecord(record: JudgedRecord, fields: string[], options: { 
     const known = options.counts ? knownCount(options.counts[field], raw) : undefined;
     const cut = truncateToTokens(raw, options.maxTokens, known);
     if (cut.truncated) truncated.push(field);
-    pieces.push(...blockPieces(`${options.prefix ?? ''}${blockName(field)}`, cut.text, cut.truncated ? undefined : known));
+    pieces.push(...blockPieces(`${options.prefix ?? ''}${blockName(field)}`, cut.text, cut.tokens));
   }
   return { text: joinPieces(pieces), truncated, pieces };
 }

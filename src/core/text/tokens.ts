@@ -26,7 +26,7 @@ export function estimateTokens(text: string): number {
 const MAX_MEMO = 20_000;
 const MEMO_CHARS = 16_384;
 const counts = new Map<string, number>();
-const cuts = new Map<string, { text: string; truncated: boolean }>();
+const cuts = new Map<string, { text: string; truncated: boolean; tokens: number }>();
 function remember<V>(table: Map<string, V>, key: string, value: V): void {
   if (key.length > MEMO_CHARS) return;
   if (table.size >= MAX_MEMO) table.delete(table.keys().next().value!);
@@ -36,21 +36,27 @@ function remember<V>(table: Map<string, V>, key: string, value: V): void {
 /**
  * Cuts a text to at most `maxTokens` tokens, marking the cut so the model (and the expert) can see
  * that something was left out. `knownTokens`, the text's count when already known, spares counting.
+ * `tokens` is the result's count when it came for free: the text's own count, or for a cut text
+ * the tokens kept plus the mark's (an estimate: a cut prefix may re-read a token differently).
  *
  * @example
  * truncateToTokens('a long text …', 100); // { text, truncated: false }
  */
-export function truncateToTokens(text: string, maxTokens: number, knownTokens?: number): { text: string; truncated: boolean } {
+export function truncateToTokens(text: string, maxTokens: number, knownTokens?: number): { text: string; truncated: boolean; tokens?: number } {
   // Cheap exits: the text's count is known, or a token covers at least one byte of UTF-8 (up to
   // three per UTF-16 unit), so a short text always fits.
-  if ((knownTokens !== undefined && knownTokens <= maxTokens) || text.length * 3 <= maxTokens) return { text, truncated: false };
-  if (text.length <= maxTokens && utf8Length(text) <= maxTokens) return { text, truncated: false };
+  if (knownTokens !== undefined && knownTokens <= maxTokens) return { text, truncated: false, tokens: knownTokens };
+  if (text.length * 3 <= maxTokens || (text.length <= maxTokens && utf8Length(text) <= maxTokens)) return { text, truncated: false };
   const key = `${maxTokens}\u0000${text}`;
   const known = cuts.get(key);
   if (known) return known;
   const tokens = gpt().encode(text);
-  const cut = tokens.length <= maxTokens ? { text, truncated: false }
-    : { text: `${gpt().decode(tokens.slice(0, maxTokens))} […truncated ${tokens.length - maxTokens} tokens]`, truncated: true };
+  let cut: { text: string; truncated: boolean; tokens: number };
+  if (tokens.length <= maxTokens) cut = { text, truncated: false, tokens: tokens.length };
+  else {
+    const mark = ` […truncated ${tokens.length - maxTokens} tokens]`;
+    cut = { text: `${gpt().decode(tokens.slice(0, maxTokens))}${mark}`, truncated: true, tokens: maxTokens + estimateTokens(mark) };
+  }
   remember(cuts, key, cut);
   return cut;
 }
