@@ -1,5 +1,5 @@
 import type { Episode, EpisodeTokens, Json } from '../types.ts';
-import { estimateTokens } from '../text/tokens.ts';
+import { countTokens } from '../text/tokens.ts';
 import { fieldText } from './render-record.ts';
 
 // Texts longer than this are not counted when stored: a recalled example always shows them cut,
@@ -29,5 +29,5 @@ export function countEpisodeTokens(episode: Pick<Episode, 'record' | 'rationale'
 }
 
 function count(text: string | undefined): number | undefined {
-  return text === undefined || text.length > MAX_COUNTED_CHARS ? undefined : estimateTokens(text);
+  return text === undefined || text.length > MAX_COUNTED_CHARS ? undefined : countTokens(text);
 }

@@ -21,6 +21,11 @@ export function estimateTokens(text: string): number {
   return n;
 }
 
+/** A text's token count, not remembered: for texts counted once (episodes as they are stored). */
+export function countTokens(text: string): number {
+  return text.length === 0 ? 0 : gpt().countTokens(text);
+}
+
 // Small bounded memo tables (least recently inserted goes first); pure functions of their keys.
 // Only texts up to MEMO_CHARS are kept, so judging huge records never fills memory with them.
 const MAX_MEMO = 20_000;
