@@ -21,7 +21,7 @@ export type { MemoryExport } from './engine/memory-export.ts';
 export { DEFAULT_DISTILL, type DistillSettings } from './engine/distill.ts';
 export { fileCheckpoint, type AlignCheckpoint } from './engine/checkpoint.ts';
 
-export type { MemoryStore, MemoryOverview, StoredMemory, StoredVector } from './store/memory-store.ts';
+export type { MemoryStore, MemoryOverview, LogQuery, StoredMemory, StoredVector } from './store/memory-store.ts';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export { openStore, type OpenStoreOptions } from './store/open-store.ts';
 export { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.ts';

@@ -2,7 +2,7 @@ import type { Episode, Feedback, Guideline, JudgeDefinition, JudgedRecord, Judge
 import { plainEpisode, plainFeedback, type LogEntry, type MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { Embedder } from '../embed/embedder.ts';
-import type { MemoryOverview, MemoryStore } from '../store/memory-store.ts';
+import type { LogQuery, MemoryOverview, MemoryStore } from '../store/memory-store.ts';
 import type { PriceOverrides } from '../model/pricing.ts';
 import { parseJudge, queryFieldsOf } from '../core/judge/definition.ts';
 import { parseFeedbackItems, type FeedbackSource, type RecordChange } from '../core/feedback/parse-feedback.ts';
@@ -240,8 +240,8 @@ export class Memalign {
     return this.edit((s) => guidelineEdits.restore(s, this.definition.name, id), options);
   }
 
-  /** The memory's change log, oldest first. */
-  log(options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]> {
+  /** The memory's change log, oldest first (see `LogQuery`: the latest `limit` entries, optionally before a `seq`). */
+  log(options?: LogQuery): Promise<LogEntry[]> {
     return this.store.log(this.definition.name, options);
   }
 

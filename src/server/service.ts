@@ -395,10 +395,9 @@ export class ReviewService {
 
   async log(user: Account, judge: string, options: { limit?: number; before?: number }): Promise<{ entries: LogEntry[]; next: string | null }> {
     this.need(user, 'read');
-    const all = await this.judge(judge).log();
-    const before = options.before ?? Number.MAX_SAFE_INTEGER;
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-    const older = all.filter((e) => e.seq < before).reverse();
+    // One page and one entry more (to know whether there is a next page), read from the store.
+    const older = (await this.judge(judge).log({ limit: limit + 1, beforeSeq: options.before })).reverse();
     const entries = older.slice(0, limit);
     return { entries, next: older.length > limit ? String(entries[entries.length - 1].seq) : null };
   }

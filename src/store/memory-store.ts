@@ -17,6 +17,14 @@ export interface StoredIndex { version: number; embedderId: string; parts: Uint8
 /** A judge's memory as loaded from a store, with its episode vectors. */
 export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }
 
+/** Which log entries `MemoryStore.log` returns. */
+export interface LogQuery { limit?: number; sinceVersion?: number; beforeSeq?: number }
+
+/** The `seq` bound of a log query as stores bind it: no bound (or one past any seq) reads to the newest. */
+export function logBefore(beforeSeq: number | undefined): number {
+  return beforeSeq === undefined || !Number.isFinite(beforeSeq) || beforeSeq > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : beforeSeq;
+}
+
 /**
  * Durable memory for any number of judges. `commit` applies a list of operations atomically and
  * produces the next memory version; a store never holds a half-applied change.
@@ -63,7 +71,11 @@ export interface MemoryStore {
    * another writer holds the lock): derived data is never worth waiting for.
    */
   putRecallIndex(judge: string, index: StoredIndex): Promise<boolean>;
-  log(judge: string, options?: { limit?: number; sinceVersion?: number }): Promise<LogEntry[]>;
+  /**
+   * A judge's change log, oldest first: the latest `limit` entries (default 1 000) of versions after
+   * `sinceVersion`, and only those with `seq` below `beforeSeq` (to page back through a long log).
+   */
+  log(judge: string, options?: LogQuery): Promise<LogEntry[]>;
   /** What a feedback said before it was superseded, oldest first, with the version that superseded it. */
   feedbackHistory(judge: string, id: string): Promise<{ version: number; feedback: Feedback }[]>;
   /** Fails with a `StoreError` when a commit could not be written now (read-only, locked): checked before paying for model calls. */

@@ -138,6 +138,8 @@ test('hostile requests: bodies over the limit (with or without a length), bad cu
       const res = await ann('GET', `/api/queues/${q.id}/items?cursor=${encodeURIComponent(cursor)}`);
       assert.equal(res.status, 200, cursor);
       assert.equal((await ann('GET', `/api/audit?cursor=${encodeURIComponent(cursor)}`)).status, 200, cursor);
+      const log = await ann('GET', `/api/judges/sql/log?cursor=${encodeURIComponent(cursor)}`);
+      assert.ok(log.status === 200 || log.json.error.code === 'invalid_input', `log cursor ${cursor}: ${log.status}`);
     }
     assert.equal((await ann('GET', `/api/queues/${q.id}/items?limit=abc`)).json.error.code, 'invalid_input');
     assert.equal((await ann('GET', '/api/nope')).json.error.code, 'not_found');

@@ -230,6 +230,21 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal(state.feedback.get('f0')!.rationale, 'second word');
     assert.deepEqual([...vectors.get('r499')!.vector], [499, 1]);
     assert.equal((await store.log('j', { limit: 5000 })).length, 1001);
+    // Paging back through a log longer than one read: every entry once, newest page first.
+    const seen: number[] = [];
+    let before: number | undefined;
+    for (let page = 0; page < 10; page++) {
+      const entries = await store.log('j', { limit: 300, beforeSeq: before });
+      if (entries.length === 0) break;
+      assert.ok(entries.length <= 300);
+      seen.push(...entries.map((e) => e.seq).reverse());
+      before = entries[0].seq;
+    }
+    assert.equal(seen.length, 1001);
+    assert.deepEqual(seen, [...seen].sort((a, b) => b - a));
+    assert.equal(new Set(seen).size, 1001);
+    assert.deepEqual(await store.log('j', { beforeSeq: 1e20 }), await store.log('j'), 'a bound past any seq reads to the newest');
+    assert.deepEqual(await store.log('j', { beforeSeq: 0 }), []);
     await store.checkWritable();
     await store.close();
   });
