@@ -430,6 +430,16 @@ export class ReviewStore {
     return rows.map((r) => ({ review: reviewOf(r), record: JSON.parse(r.item_record as string) as JudgedRecord, calibration: Number(r.item_calibration) === 1 }));
   }
 
+  /** How many reviews of a judge's queues are not aligned yet: to learn from, and held out for calibration. Counted, not read. */
+  async unalignedCounts(judge: string): Promise<{ pending: number; heldOut: number }> {
+    const rows = await this.sql.all(this.q(`SELECT i.calibration AS calibration, COUNT(*) AS n FROM {p}review_reviews v
+      JOIN {p}review_items i ON i.queue = v.queue AND i.id = v.item JOIN {p}review_queues q ON q.id = v.queue
+      WHERE q.judge = ? AND v.aligned_version IS NULL GROUP BY i.calibration`), [judge]);
+    let pending = 0; let heldOut = 0;
+    for (const r of rows) { if (Number(r.calibration) === 1) heldOut += Number(r.n); else pending += Number(r.n); }
+    return { pending, heldOut };
+  }
+
   /** Marks reviews as aligned into `version` — only the revisions that were aligned (a review resubmitted meanwhile stays pending). */
   async markAligned(reviews: Review[], version: number, by: string): Promise<void> {
     await this.sql.tx(async (tx) => {

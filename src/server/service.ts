@@ -322,8 +322,8 @@ export class ReviewService {
     const ma = this.judge(judge);
     const all: Review[] = [];
     for (const q of await this.reviews.queues(judge)) all.push(...await this.reviews.queueReviews(q.id));
-    const unaligned = await this.reviews.unaligned(judge);
-    return { reviewers: reviewerAgreement(ma.definition.output, all), evaluations: await this.reviews.evaluations(judge), pending: unaligned.filter((u) => !u.calibration).length, heldOut: unaligned.filter((u) => u.calibration).length };
+    const { pending, heldOut } = await this.reviews.unalignedCounts(judge);
+    return { reviewers: reviewerAgreement(ma.definition.output, all), evaluations: await this.reviews.evaluations(judge), pending, heldOut };
   }
 
   // ---- memory ----

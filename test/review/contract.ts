@@ -168,6 +168,15 @@ export function reviewStoreContract(name: string, open: () => Promise<ReviewStor
       await t.reviews.markAligned(pending.map((p) => p.review), 1, 'ann');
       assert.equal((await t.reviews.unaligned('sql')).length, 1, 'revision 2 was not aligned');
       assert.equal((await t.reviews.unaligned('other')).length, 0);
+      // The counts the judge page shows agree with the reviews, calibration ones held out.
+      const c = await t.reviews.createQueue({ judge: 'sql', name: 'cal', createdBy: 'ann', calibration: 0.5 });
+      const ids = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'];
+      await t.reviews.addItems(c.id, ids.map((id) => ({ record: record(id), verdict: verdict(true) })), 'ann');
+      for (const id of ids) await t.reviews.submit({ queue: c.id, item: id, reviewer: 'ann', value: false });
+      const all = await t.reviews.unaligned('sql');
+      assert.deepEqual(await t.reviews.unalignedCounts('sql'), { pending: all.filter((u) => !u.calibration).length, heldOut: all.filter((u) => u.calibration).length });
+      assert.ok(all.some((u) => u.calibration), 'a calibration queue holds reviews out');
+      assert.deepEqual(await t.reviews.unalignedCounts('other'), { pending: 0, heldOut: 0 });
     } finally { await t.close(); }
   });
 }
