@@ -124,8 +124,7 @@ export async function executePlan(plan: MemoryPlan, cause: string, ctx: ExecuteC
   const distilled = new Set(toDistil.map((e) => e.key));
   const planned = new Set(plan.toDistil.map((e) => e.key));
   for (const e of plan.episodePuts) {
-    const tokens = e.tokens ?? counted.get(e.id);
-    const episode: Episode = planned.has(e.id) || tokens !== e.tokens ? { ...e, ...(planned.has(e.id) ? { distilled: distilled.has(e.id) } : {}), tokens } : e;
+    const episode: Episode = { ...e, tokens: e.tokens ?? counted.get(e.id), ...(planned.has(e.id) ? { distilled: distilled.has(e.id) } : {}) };
     ops.push({ op: 'episode.put', episode, vector: fresh.get(e.id) ?? ctx.memory.vectorFor(e) ?? null, embedderId: ctx.embedder.id });
   }
   for (const id of plan.episodeDeletes) ops.push({ op: 'episode.delete', id });

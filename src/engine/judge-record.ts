@@ -1,4 +1,4 @@
-import type { Episode, JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
+import type { JudgeDefinition, JudgedRecord, JudgeResult, Provenance } from '../core/types.ts';
 import type { MemoryState } from '../core/memory/operations.ts';
 import type { ChatModel } from '../model/chat-model.ts';
 import type { EpisodeIndex, LexicalHits } from '../recall/episode-index.ts';
@@ -39,8 +39,8 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
     if (!episode) return [];
     const rendered = renderExample(judge, episode, i + 1, exampleTokens);
     if (rendered.truncated) truncatedExamples.push(episode.id);
-    // Measured only if the budget needs it (see selectWorkingMemory), then remembered per episode.
-    return [{ episode, score: h.score, text: rendered.text, tokens: knownTokens(judge, episode, i + 1, exampleTokens), measure: () => measureExample(judge, episode, i + 1, exampleTokens, rendered.tokens) }];
+    // Measured only if the budget needs it (see selectWorkingMemory), from the episode's kept counts.
+    return [{ episode, score: h.score, text: rendered.text, measure: rendered.tokens }];
   });
   const guidelines = m.semantic ? rankedGuidelines(state) : [];
   const sel = selectWorkingMemory(guidelines, recalled, { budget: m.workingMemoryTokens, tokens: estimateTokens });
@@ -64,24 +64,6 @@ export function assembleWorkingMemory(judge: JudgeDefinition, state: MemoryState
       warnings,
     },
   };
-}
-
-// A recalled episode renders the same for the same judge, position and budget, so once its token
-// count was measured it is kept (only the number: texts kept per episode would grow with memory).
-// Most verdicts never need it: the budget is checked in bytes first.
-const measuredExamples = new WeakMap<JudgeDefinition, WeakMap<Episode, Map<string, number>>>();
-function knownTokens(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number): number | undefined {
-  return measuredExamples.get(judge)?.get(episode)?.get(`${index}:${maxTokens}`);
-}
-function measureExample(judge: JudgeDefinition, episode: Episode, index: number, maxTokens: number, count: () => number): number {
-  let byEpisode = measuredExamples.get(judge);
-  if (!byEpisode) { byEpisode = new WeakMap(); measuredExamples.set(judge, byEpisode); }
-  let byKey = byEpisode.get(episode);
-  if (!byKey) { byKey = new Map(); byEpisode.set(episode, byKey); }
-  const key = `${index}:${maxTokens}`;
-  let tokens = byKey.get(key);
-  if (tokens === undefined) { tokens = count(); byKey.set(key, tokens); }
-  return tokens;
 }
 
 // Guidelines ranked once per memory version (each version has its own guidelines map), not per verdict.

@@ -24,9 +24,10 @@ export interface JudgeManyOptions {
  * embeddings are pipelined ahead of the model calls: a provider embedder's are micro-batched
  * (`queryBatcher`) for the next records while the current ones are judged, so model-call slots
  * never wait for them after the first request; the lexical half of recall is done while a
- * record's vector is on its way (and redone if memory changed meanwhile). Each verdict takes the memory as it stands when
- * its turn comes — one whole version, recalled and assembled synchronously from one snapshot —
- * and names that version. A failed query embedding is that record's error result.
+ * record's vector is on its way (and redone if memory changed meanwhile). Each verdict takes the
+ * memory as it stands when its turn comes — one whole version, recalled and assembled
+ * synchronously from one snapshot — and names that version. A failed query embedding is that
+ * record's error result.
  *
  * @example
  * const results = await judgeRecords({ judge, memory, embedder, model }, records, { concurrency: 8 });

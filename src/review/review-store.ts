@@ -30,6 +30,10 @@ export interface ReviewStoreOptions { now?: () => Date }
 
 const PAGE = 50;
 
+// A judge's reviews not aligned yet (v), with their items (i): `unaligned` reads them, `unalignedCounts` counts them.
+const UNALIGNED = `FROM {p}review_reviews v JOIN {p}review_items i ON i.queue = v.queue AND i.id = v.item
+  JOIN {p}review_queues q ON q.id = v.queue WHERE q.judge = ? AND v.aligned_version IS NULL`;
+
 /**
  * Review queues, reviews, accounts, sessions and the audit log, beside a judge's memory: in the
  * same SQLite file or the same PostgreSQL schema as the memory store. Every change is one
@@ -424,17 +428,13 @@ export class ReviewStore {
 
   /** Reviews of a judge's queues not yet aligned (or changed since), with their records. */
   async unaligned(judge: string): Promise<ReviewToAlign[]> {
-    const rows = await this.sql.all(this.q(`SELECT v.*, i.record AS item_record, i.calibration AS item_calibration FROM {p}review_reviews v
-      JOIN {p}review_items i ON i.queue = v.queue AND i.id = v.item JOIN {p}review_queues q ON q.id = v.queue
-      WHERE q.judge = ? AND v.aligned_version IS NULL ORDER BY v.created_at, v.queue, v.item, v.reviewer`), [judge]);
+    const rows = await this.sql.all(this.q(`SELECT v.*, i.record AS item_record, i.calibration AS item_calibration ${UNALIGNED} ORDER BY v.created_at, v.queue, v.item, v.reviewer`), [judge]);
     return rows.map((r) => ({ review: reviewOf(r), record: JSON.parse(r.item_record as string) as JudgedRecord, calibration: Number(r.item_calibration) === 1 }));
   }
 
   /** How many reviews of a judge's queues are not aligned yet: to learn from, and held out for calibration. Counted, not read. */
   async unalignedCounts(judge: string): Promise<{ pending: number; heldOut: number }> {
-    const rows = await this.sql.all(this.q(`SELECT i.calibration AS calibration, COUNT(*) AS n FROM {p}review_reviews v
-      JOIN {p}review_items i ON i.queue = v.queue AND i.id = v.item JOIN {p}review_queues q ON q.id = v.queue
-      WHERE q.judge = ? AND v.aligned_version IS NULL GROUP BY i.calibration`), [judge]);
+    const rows = await this.sql.all(this.q(`SELECT i.calibration AS calibration, COUNT(*) AS n ${UNALIGNED} GROUP BY i.calibration`), [judge]);
     let pending = 0; let heldOut = 0;
     for (const r of rows) { if (Number(r.calibration) === 1) heldOut += Number(r.n); else pending += Number(r.n); }
     return { pending, heldOut };

@@ -1,6 +1,5 @@
 import type { JudgeVerdictSeen, VerdictValue } from '../types.ts';
-import { blockPieces, joinPieces, type Piece } from './render-record.ts';
-import { knownCount, truncateToTokens } from '../text/tokens.ts';
+import { cutBlock, joinPieces, type Piece } from './render-record.ts';
 
 /**
  * The expert's verdict and explanation for a prompt. The explanation is untrusted text: it goes in
@@ -15,10 +14,9 @@ export function expertLines(prefix: string, value: VerdictValue | undefined, rat
   let truncated = false;
   if (rationale === undefined || rationale.trim() === '') pieces.push({ text: 'Expert explanation: (not given)' });
   else {
-    const known = knownCount(rationaleTokens, rationale);
-    const cut = truncateToTokens(rationale, maxTokens, known);
+    const cut = cutBlock(`${prefix}EXPERT EXPLANATION`, rationale, maxTokens, rationaleTokens);
     truncated = cut.truncated;
-    pieces.push(...blockPieces(`${prefix}EXPERT EXPLANATION`, cut.text, cut.tokens));
+    pieces.push(...cut.pieces);
   }
   return { text: joinPieces(pieces), truncated, pieces };
 }
@@ -40,7 +38,5 @@ export function judgeVerdictPieces(prefix: string, seen: JudgeVerdictSeen | unde
   const disagreed = expertValue !== undefined && JSON.stringify(seen.value) !== JSON.stringify(expertValue);
   const head = { text: `The judge had said ${JSON.stringify(seen.value)}; the expert ${disagreed ? 'disagreed' : 'agreed'}.` };
   if (!disagreed || !seen.rationale) return [head];
-  const known = knownCount(rationaleTokens, seen.rationale);
-  const cut = truncateToTokens(seen.rationale, maxTokens, known);
-  return [head, ...blockPieces(`${prefix}JUDGE RATIONALE`, cut.text, cut.tokens)];
+  return [head, ...cutBlock(`${prefix}JUDGE RATIONALE`, seen.rationale, maxTokens, rationaleTokens).pieces];
 }

@@ -1,6 +1,6 @@
 import type { Json, JudgedRecord } from '../types.ts';
 import { blockName } from '../judge/template.ts';
-import { estimateTokens, knownCount, truncateToTokens } from '../text/tokens.ts';
+import { estimateTokens, truncateToTokens } from '../text/tokens.ts';
 
 // Characters that render like "<" or ">" (fullwidth, small, angle quotation marks, brackets,
 // modifier letters, precedes/succeeds, Canadian syllabics…), folded before looking for delimiters.
@@ -67,6 +67,18 @@ export function blockPieces(name: string, content: string, contentTokens?: numbe
 }
 
 /**
+ * A text cut to `maxTokens` in a block, as pieces, with the content's count when it is known
+ * (`knownTokens`: the uncut text's count kept with an episode, see `truncateToTokens`).
+ *
+ * @example
+ * cutBlock('EXAMPLE 1 OUTPUTS', episode.record.outputs, 180, episode.tokens?.fields.outputs);
+ */
+export function cutBlock(name: string, text: string, maxTokens: number, knownTokens?: number): { pieces: Piece[]; truncated: boolean } {
+  const cut = truncateToTokens(text, maxTokens, knownTokens);
+  return { pieces: blockPieces(name, cut.text, cut.tokens), truncated: cut.truncated };
+}
+
+/**
  * What pieces cost in tokens, estimated: each piece's count (known or counted now) plus one per
  * line break between them. Counting the whole text would differ by a token here and there where
  * a line break merges with its neighbour; pieces are what can be counted ahead, once per text.
@@ -125,10 +137,9 @@ export function renderRecord(record: JudgedRecord, fields: string[], options: { 
   for (const field of fields) {
     const raw = fieldText(record[field] as Json | undefined);
     if (raw === '' && field === 'expectations') continue;
-    const known = options.counts ? knownCount(options.counts[field], raw) : undefined;
-    const cut = truncateToTokens(raw, options.maxTokens, known);
+    const cut = cutBlock(`${options.prefix ?? ''}${blockName(field)}`, raw, options.maxTokens, options.counts?.[field]);
     if (cut.truncated) truncated.push(field);
-    pieces.push(...blockPieces(`${options.prefix ?? ''}${blockName(field)}`, cut.text, cut.tokens));
+    pieces.push(...cut.pieces);
   }
   return { text: joinPieces(pieces), truncated, pieces };
 }

@@ -117,8 +117,7 @@ export function selectWorkingMemory(
     if (droppedEpisodes.length === 0 && used + c <= options.budget) { used += c; episodes.push(r); }
     else droppedEpisodes.push(r.episode.id);
   }
-  const more = fitting(p, m, options.budget - used, options.tokens);
-  m = more;
+  m = fitting(p, m, options.budget - used, options.tokens);
   const c = chosen(p, m);
   return { guidelines: c.guidelines, episodes, droppedGuidelines: c.dropped.slice(), droppedEpisodes, pinnedTokens };
 }

@@ -40,7 +40,9 @@ function remember<V>(table: Map<string, V>, key: string, value: V): void {
 
 /**
  * Cuts a text to at most `maxTokens` tokens, marking the cut so the model (and the expert) can see
- * that something was left out. `knownTokens`, the text's count when already known, spares counting.
+ * that something was left out. `knownTokens`, the text's count kept from earlier (a store's row),
+ * spares counting when it is plausible (a whole number no token-length limit contradicts);
+ * otherwise the text is counted.
  * `tokens` is the result's count when it came for free: the text's own count, or for a cut text
  * the tokens kept plus the mark's (an estimate: a cut prefix may re-read a token differently).
  *
@@ -48,13 +50,14 @@ function remember<V>(table: Map<string, V>, key: string, value: V): void {
  * truncateToTokens('a long text …', 100); // { text, truncated: false }
  */
 export function truncateToTokens(text: string, maxTokens: number, knownTokens?: number): { text: string; truncated: boolean; tokens?: number } {
+  const known = knownCount(knownTokens, text);
   // Cheap exits: the text's count is known, or a token covers at least one byte of UTF-8 (up to
   // three per UTF-16 unit), so a short text always fits.
-  if (knownTokens !== undefined && knownTokens <= maxTokens) return { text, truncated: false, tokens: knownTokens };
+  if (known !== undefined && known <= maxTokens) return { text, truncated: false, tokens: known };
   if (text.length * 3 <= maxTokens || (text.length <= maxTokens && utf8Length(text) <= maxTokens)) return { text, truncated: false };
   const key = `${maxTokens}\u0000${text}`;
-  const known = cuts.get(key);
-  if (known) return known;
+  const remembered = cuts.get(key);
+  if (remembered) return remembered;
   const tokens = gpt().encode(text);
   let cut: { text: string; truncated: boolean; tokens: number };
   if (tokens.length <= maxTokens) cut = { text, truncated: false, tokens: tokens.length };
@@ -66,15 +69,10 @@ export function truncateToTokens(text: string, maxTokens: number, knownTokens?: 
   return cut;
 }
 
-/**
- * A token count kept from earlier (a store's row), when it can be trusted: a whole number no
- * smaller than the text could be, since no token is longer than 128 characters. A damaged count
- * makes the text be counted again rather than pass uncut.
- *
- * @example
- * knownCount(episode.tokens?.fields.outputs, text); // undefined → count it
- */
-export function knownCount(n: unknown, text: string): number | undefined {
+// A token count kept from earlier, when it can be trusted: a whole number no smaller than the
+// text could be, since no token is longer than 128 characters. A damaged count makes the text be
+// counted again rather than pass uncut.
+function knownCount(n: unknown, text: string): number | undefined {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return undefined;
   return n * MAX_CHARS_PER_TOKEN >= text.length ? n : undefined;
 }
