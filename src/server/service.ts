@@ -406,7 +406,8 @@ export class ReviewService {
   async version(user: Account, judge: string, version: number): Promise<VersionDiff> {
     this.need(user, 'read');
     const ma = this.judge(judge);
-    const entries = (await ma.log({ sinceVersion: version - 1 })).filter((e) => e.version === version);
+    // Every entry of that version (a large align writes thousands), however many came after it.
+    const entries = await ma.log({ sinceVersion: version - 1, untilVersion: version, limit: Number.MAX_SAFE_INTEGER });
     if (entries.length === 0) throw new NotFoundError(`Judge "${judge}" has no memory version ${version} (it is at version ${ma.version}).`);
     const state = await ma.memory.refresh();
     const text = (id: string, fallback: string) => state.guidelines.get(id)?.text ?? state.tombstones.get(id)?.text ?? fallback;

@@ -18,11 +18,20 @@ export interface StoredIndex { version: number; embedderId: string; parts: Uint8
 export interface StoredMemory { state: MemoryState; vectors: Map<string, StoredVector> }
 
 /** Which log entries `MemoryStore.log` returns. */
-export interface LogQuery { limit?: number; sinceVersion?: number; beforeSeq?: number }
+export interface LogQuery { limit?: number; sinceVersion?: number; untilVersion?: number; beforeSeq?: number }
 
 /** The `seq` bound of a log query as stores bind it: no bound (or one past any seq) reads to the newest. */
 export function logBefore(beforeSeq: number | undefined): number {
-  return beforeSeq === undefined || !Number.isFinite(beforeSeq) || beforeSeq > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : beforeSeq;
+  return bound(beforeSeq);
+}
+
+/** The version bound of a log query as stores bind it: none (or one past any version) reads to the latest. */
+export function logUntil(untilVersion: number | undefined): number {
+  return bound(untilVersion === undefined ? undefined : untilVersion + 1) - 1;
+}
+
+function bound(n: number | undefined): number {
+  return n === undefined || !Number.isFinite(n) || n > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : n;
 }
 
 /**
@@ -73,7 +82,8 @@ export interface MemoryStore {
   putRecallIndex(judge: string, index: StoredIndex): Promise<boolean>;
   /**
    * A judge's change log, oldest first: the latest `limit` entries (default 1 000) of versions after
-   * `sinceVersion`, and only those with `seq` below `beforeSeq` (to page back through a long log).
+   * `sinceVersion` up to `untilVersion`, and only those with `seq` below `beforeSeq` (to page back
+   * through a long log).
    */
   log(judge: string, options?: LogQuery): Promise<LogEntry[]>;
   /** What a feedback said before it was superseded, oldest first, with the version that superseded it. */

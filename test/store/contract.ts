@@ -144,6 +144,9 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     const log = await store.log('j', { sinceVersion: 5 });
     assert.deepEqual(log.map((l) => [l.version, l.op]), [[6, 'guideline.update'], [7, 'guideline.purge'], [7, 'feedback.delete']]);
     assert.deepEqual((await store.log('j', { limit: 1 })).map((l) => l.op), ['feedback.delete']);
+    // One version's entries, whatever came after it.
+    assert.deepEqual((await store.log('j', { sinceVersion: 5, untilVersion: 6, limit: Number.MAX_SAFE_INTEGER })).map((l) => [l.version, l.op]), [[6, 'guideline.update']]);
+    assert.deepEqual((await store.log('j', { sinceVersion: 5, untilVersion: 1e20 })).map((l) => l.version), [6, 7, 7]);
     await store.close();
   });
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, FeedbackNotLoaded, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { StoreError } from '../../core/errors.ts';
-import { logBefore, type LogQuery, type MemoryOverview, type MemoryStore, type StoredIndex, type StoredMemory, type StoredVector } from '../memory-store.ts';
+import { logBefore, logUntil, type LogQuery, type MemoryOverview, type MemoryStore, type StoredIndex, type StoredMemory, type StoredVector } from '../memory-store.ts';
 import { changedTargets, changeOperations, type ChangedRows } from '../changes.ts';
 import { copyBinary } from './copy-binary.ts';
 import { corruptRow, indexFromRows, lazyEpisode, lazyFeedback, rowJson } from '../stored-rows.ts';
@@ -489,8 +489,8 @@ class PgStore implements PostgresStore {
 
   async log(judge: string, options: LogQuery = {}): Promise<LogEntry[]> {
     try {
-      const rows = (await q(this.pool, `SELECT seq, version, op, target, cause, at, detail FROM ${this.s}.log WHERE judge = $1 AND version > $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`,
-        [judge, options.sinceVersion ?? 0, logBefore(options.beforeSeq), options.limit ?? 1000])).rows as Row[];
+      const rows = (await q(this.pool, `SELECT seq, version, op, target, cause, at, detail FROM ${this.s}.log WHERE judge = $1 AND version > $2 AND version <= $3::bigint AND seq < $4::bigint ORDER BY seq DESC LIMIT $5`,
+        [judge, options.sinceVersion ?? 0, logUntil(options.untilVersion), logBefore(options.beforeSeq), options.limit ?? 1000])).rows as Row[];
       return rows.reverse().map((r) => ({
         seq: Number(r.seq), version: Number(r.version), op: r.op as LogEntry['op'], target: dec(r.target as string),
         cause: dec(r.cause as string), at: r.at as string, detail: dec(r.detail as string),

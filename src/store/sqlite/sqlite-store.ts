@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Feedback, Guideline } from '../../core/types.ts';
 import { emptyMemory, FeedbackNotLoaded, operationDetail, operationTarget, type LogEntry, type MemoryOperation } from '../../core/memory/operations.ts';
 import { NotFoundError, StoreError } from '../../core/errors.ts';
-import { logBefore, type LogQuery, type MemoryOverview, type MemoryStore, type StoredIndex, type StoredMemory, type StoredVector } from '../memory-store.ts';
+import { logBefore, logUntil, type LogQuery, type MemoryOverview, type MemoryStore, type StoredIndex, type StoredMemory, type StoredVector } from '../memory-store.ts';
 import { migrate } from './schema.ts';
 import { statementCache } from './statements.ts';
 import { corruptRow, indexFromRows, lazyEpisode, lazyFeedback, rowJson } from '../stored-rows.ts';
@@ -336,8 +336,8 @@ class SqliteStore implements MemoryStore {
   }
 
   async log(judge: string, options: LogQuery = {}): Promise<LogEntry[]> {
-    const rows = this.statement('SELECT seq, version, op, target, cause, at, detail FROM log WHERE judge = ? AND version > ? AND seq < ? ORDER BY seq DESC LIMIT ?')
-      .all(judge, options.sinceVersion ?? 0, logBefore(options.beforeSeq), options.limit ?? 1000) as Row[];
+    const rows = this.statement('SELECT seq, version, op, target, cause, at, detail FROM log WHERE judge = ? AND version > ? AND version <= ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+      .all(judge, options.sinceVersion ?? 0, logUntil(options.untilVersion), logBefore(options.beforeSeq), options.limit ?? 1000) as Row[];
     return rows.reverse().map((r) => ({
       seq: Number(r.seq), version: Number(r.version), op: r.op as LogEntry['op'], target: r.target as string,
       cause: r.cause as string, at: r.at as string, detail: r.detail as string,
