@@ -29,6 +29,7 @@ export { isPostgresUrl, redactUrl } from './store/postgres/connection.ts';
 
 export type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './model/chat-model.ts';
 export { aiSdkChatModel } from './model/ai-sdk-model.ts';
+export { openaiChatModel, type OpenAIChatModelOptions } from './model/openai-chat-model.ts';
 export { resolveModel, modelIdOf, PROVIDER_KEYS, MODEL_PREFIXES } from './model/resolve-model.ts';
 export { costOf, type PriceOverrides } from './model/pricing.ts';
 export { withRetry } from './model/retry.ts';

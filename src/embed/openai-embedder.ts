@@ -1,11 +1,8 @@
 import { normaliseInPlace } from './unit-vector.ts';
 import { DEFAULT_EMBED_BATCH, type Embedder } from './embedder.ts';
 import { ProviderError } from '../core/errors.ts';
-import { toProviderError } from '../model/ai-sdk-model.ts';
+import { httpError, postJson, type JsonAnswer } from '../model/http-json.ts';
 import { createLimiter } from '../model/limit.ts';
-
-// Of an error answer, what is read (its message is shown, cut to 500 characters).
-const ERROR_BYTES = 64 * 1024;
 
 /** Options of `openaiEmbedder`. */
 export interface OpenAIEmbedderOptions {
@@ -49,29 +46,24 @@ export function openaiEmbedder(options: OpenAIEmbedderOptions): Embedder {
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   let base64 = true;
 
-  const post = async (input: string[], encoding: 'base64' | 'float'): Promise<Response> => {
-    const body = JSON.stringify({ model: options.model, input, encoding_format: encoding, ...(options.sendDimensions === false ? {} : { dimensions: options.dimension }) });
-    try {
-      return await (options.fetch ?? fetch)(url, { method: 'POST', headers, body });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new ProviderError(`${options.id}: cannot reach ${url} (${cause?.code ?? cause?.message ?? (error as Error).message}). Check that the server is running and the base URL is right.`, { cause: error, retryable: true });
-    }
-  };
-  const one = async (input: string[]): Promise<Float32Array[]> => {
-    let res = await post(input, base64 ? 'base64' : 'float');
-    if (base64 && (res.status === 400 || res.status === 422)) {
-      const text = await bodyText(res, ERROR_BYTES);
-      if (!/encoding|base64/i.test(text)) throw httpError(options, url, res, text);
-      // This server knows only numbers: ask for them, now and from now on.
-      base64 = false;
-      res = await post(input, 'float');
-    }
-    if (!res.ok) throw httpError(options, url, res, await bodyText(res, ERROR_BYTES));
+  const post = (input: string[], encoding: 'base64' | 'float', bytes: number): Promise<JsonAnswer> => postJson(url, {
+    id: options.id, headers, fetch: options.fetch, limit: bytes,
+    body: JSON.stringify({ model: options.model, input, encoding_format: encoding, ...(options.sendDimensions === false ? {} : { dimensions: options.dimension }) }),
     // An answer far larger than its vectors can be (as numbers: ~25 characters each) is refused
     // before it fills memory.
-    const text = await bodyText(res, input.length * options.dimension * 32 + (1 << 20), () => new ProviderError(`${options.id}: the answer from ${url} is larger than ${input.length} vectors of ${options.dimension} dimensions can be; refused.`, { retryable: false }));
-    return vectorsOf(options, url, text, input.length);
+    tooLarge: () => new ProviderError(`${options.id}: the answer from ${url} is larger than ${input.length} vectors of ${options.dimension} dimensions can be; refused.`, { retryable: false }),
+  });
+  const one = async (input: string[]): Promise<Float32Array[]> => {
+    const bytes = input.length * options.dimension * 32 + (1 << 20);
+    let res = await post(input, base64 ? 'base64' : 'float', bytes);
+    if (base64 && (res.status === 400 || res.status === 422)) {
+      if (!/encoding|base64/i.test(res.text)) throw httpError(options.id, options.keyVariable, url, res);
+      // This server knows only numbers: ask for them, now and from now on.
+      base64 = false;
+      res = await post(input, 'float', bytes);
+    }
+    if (res.status < 200 || res.status >= 300) throw httpError(options.id, options.keyVariable, url, res);
+    return vectorsOf(options, url, res.text, input.length);
   };
   return {
     id: options.id,
@@ -85,45 +77,6 @@ export function openaiEmbedder(options: OpenAIEmbedderOptions): Embedder {
       return (await Promise.all(chunks.map((c) => limit(() => one(c))))).flat();
     },
   };
-}
-
-// The body as text, reading at most `limit` bytes: past it, `tooLarge` is thrown, or without
-// one the text read so far is the answer (enough of an error message to show).
-async function bodyText(res: Response, limit: number, tooLarge?: () => Error): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > limit) {
-      await reader.cancel().catch(() => {});
-      if (tooLarge) throw tooLarge();
-      chunks.push(value.subarray(0, limit - size));
-      size = limit;
-      break;
-    }
-    size += value.byteLength;
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-// An error answer, with the same wording and retry rules as the AI SDK's errors (toProviderError).
-function httpError(options: OpenAIEmbedderOptions, url: string, res: Response, text: string): ProviderError {
-  let message = text.slice(0, 500);
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? parsed.message;
-    if (typeof m === 'string') message = m;
-  } catch { /* not JSON: the text itself */ }
-  const status = res.status;
-  const error = Object.assign(new Error(message || res.statusText), {
-    name: 'AI_APICallError', url, statusCode: status, responseHeaders: Object.fromEntries(res.headers),
-    isRetryable: status === 408 || status === 409 || status === 429 || status >= 500,
-  });
-  return toProviderError(error, options.id, options.keyVariable);
 }
 
 // The vectors of a response, in input order, from base64 or from numbers.

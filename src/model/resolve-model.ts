@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { EmbeddingModel, LanguageModel } from 'ai';
 import type { ChatModel } from './chat-model.ts';
 import { aiSdkChatModel } from './ai-sdk-model.ts';
+import { openaiChatModel } from './openai-chat-model.ts';
 import { ConfigError } from '../core/errors.ts';
 import { llamaCppChatModel } from '../local/llama-cpp-model.ts';
 
@@ -47,6 +48,8 @@ export interface ResolvedProvider {
   keyVariable?: string;
   language: () => LanguageModel;
   embedding: () => EmbeddingModel;
+  /** The chat model memalign calls itself, speaking the provider's wire protocol (OpenAI-compatible servers); else the AI SDK's `language()`. */
+  chat?: () => ChatModel;
   /** For OpenAI and the servers that copy its API: where its `/embeddings` endpoint is (memalign calls it itself, asking for base64). */
   openaiWire?: { baseURL: string; model: string; apiKey?: string; keyVariable?: string; fetch?: typeof fetch };
 }
@@ -63,7 +66,7 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
   const env = options.env ?? process.env;
   const fetchFn = options.fetch;
   const url = /^(https?:\/\/[^#\s]+)#(.+)$/.exec(spec);
-  if (url) return compatible(modelIdOf(spec), url[1], url[2], env.MEMALIGN_API_KEY, fetchFn);
+  if (url) return compatible(modelIdOf(spec), url[1], url[2], env.MEMALIGN_API_KEY, fetchFn, env);
   const colon = spec.indexOf(':');
   const provider = colon < 0 ? '' : spec.slice(0, colon);
   const name = colon < 0 ? '' : spec.slice(colon + 1);
@@ -94,12 +97,12 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
     case 'ollama': {
       const host = (env.OLLAMA_HOST ?? 'http://127.0.0.1:11434').replace(/\/+$/, '');
       const base = /^https?:\/\//.test(host) ? host : `http://${host}`;
-      return compatible(spec, base.endsWith('/v1') ? base : `${base}/v1`, name, undefined, fetchFn);
+      return compatible(spec, base.endsWith('/v1') ? base : `${base}/v1`, name, undefined, fetchFn, env);
     }
     case 'openai-compatible': {
       const base = options.baseURL ?? env.MEMALIGN_BASE_URL;
       if (!base) throw new ConfigError(`Model "${spec}" needs a base URL: set MEMALIGN_BASE_URL (e.g. http://127.0.0.1:8080/v1) or write the model as http://host:port/v1#${name}.`);
-      return compatible(spec, base, name, env.MEMALIGN_API_KEY, fetchFn);
+      return compatible(spec, base, name, env.MEMALIGN_API_KEY, fetchFn, env);
     }
     default:
       throw new ConfigError(`Unknown model provider "${provider}" in "${spec}". Supported: ${MODEL_PREFIXES.join(', ')}.`);
@@ -118,13 +121,19 @@ export function resolveModel(spec: string, options: ResolveOptions = {}): ChatMo
     return llamaCppChatModel({ modelPath: spec.slice('llama-cpp:'.length), threads });
   }
   const p = resolveProvider(spec, options);
-  return aiSdkChatModel(p.language(), { id: p.id, keyVariable: p.keyVariable });
+  return p.chat ? p.chat() : aiSdkChatModel(p.language(), { id: p.id, keyVariable: p.keyVariable });
 }
 
-function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn?: typeof fetch): ResolvedProvider {
+function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn: typeof fetch | undefined, env: Record<string, string | undefined>): ResolvedProvider {
+  const keyVariable = apiKey ? 'MEMALIGN_API_KEY' : undefined;
+  // The AI SDK objects load only when asked for; memalign's own calls go through the wire clients.
   // Without supportsStructuredOutputs the JSON schema is not sent to the server.
-  const p = compatiblePackage().createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
-  return { id, language: () => p.chatModel(model), embedding: () => p.embeddingModel(model), openaiWire: { baseURL, model, apiKey, keyVariable: apiKey ? 'MEMALIGN_API_KEY' : undefined, fetch: fetchFn } };
+  const sdk = () => compatiblePackage().createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
+  return {
+    id, language: () => sdk().chatModel(model), embedding: () => sdk().embeddingModel(model),
+    chat: () => openaiChatModel({ id, baseURL, model, apiKey, keyVariable, fetch: fetchFn, env }),
+    openaiWire: { baseURL, model, apiKey, keyVariable, fetch: fetchFn },
+  };
 }
 
 function requireKey(env: Record<string, string | undefined>, variable: string, spec: string): string {
