@@ -7,7 +7,7 @@ import { parseJudge } from '../core/judge/definition.ts';
 import { parseRecord } from '../core/feedback/parse-feedback.ts';
 import type { PostgresStore } from '../store/postgres/postgres-store.ts';
 import { checkSchemaName } from '../store/postgres/schema.ts';
-import { JUDGE_QUEUE, inTransaction } from './job-engine.ts';
+import { JUDGE_QUEUE, inTransaction, refreshQueueStatistics } from './job-engine.ts';
 
 /** A batch as stored: what to judge it with, and where it stands. */
 export interface BatchInfo {
@@ -90,6 +90,7 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
   const s = checkSchemaName(store.schema);
   const createdAt = (options.now ?? (() => new Date()))().toISOString();
   const client = await store.pool.connect();
+  let info: BatchInfo;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     let pinnedVersion: number | null = null;
@@ -112,13 +113,15 @@ export async function createBatch(store: PostgresStore, boss: PgBoss, options: C
       await insertJobs(client, boss, { id, model: options.model, maxAttempts }, chunk.map((_, j) => i + j), jobs.slice(i, i + CHUNK));
     }
     await client.query('COMMIT');
-    return { id, judge: definition.name, definition, model: options.model, pinnedVersion, snapshot, status: 'running', total: records.length, createdAt, maxAttempts };
+    info = { id, judge: definition.name, definition, model: options.model, pinnedVersion, snapshot, status: 'running', total: records.length, createdAt, maxAttempts };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     client.release();
   }
+  await refreshQueueStatistics(store, boss);
+  return info;
 }
 
 // New jobs for items already stored (a retry), their ids kept with the items (to cancel them), in the caller's transaction.
@@ -221,23 +224,25 @@ export async function retryBatch(store: PostgresStore, boss: PgBoss, id: string)
   const batch = await getBatch(store, id);
   const s = checkSchemaName(store.schema);
   const client = await store.pool.connect();
+  let seqs: number[];
   try {
     await client.query('BEGIN');
     await client.query(`DELETE FROM ${s}.batch_results WHERE batch = $1 AND NOT ok`, [id]);
-    const seqs = ((await client.query(`SELECT i.seq FROM ${s}.batch_items i LEFT JOIN ${s}.batch_results r ON r.batch = i.batch AND r.seq = i.seq WHERE i.batch = $1 AND r.seq IS NULL ORDER BY i.seq`, [id])).rows as { seq: number }[]).map((r) => Number(r.seq));
+    seqs = ((await client.query(`SELECT i.seq FROM ${s}.batch_items i LEFT JOIN ${s}.batch_results r ON r.batch = i.batch AND r.seq = i.seq WHERE i.batch = $1 AND r.seq IS NULL ORDER BY i.seq`, [id])).rows as { seq: number }[]).map((r) => Number(r.seq));
     // Jobs still queued or running for these records are cancelled first, so none runs twice.
     const old = ((await client.query(`SELECT job FROM ${s}.batch_items WHERE batch = $1 AND seq = ANY($2::int[])`, [id, seqs])).rows as { job: string }[]).map((r) => r.job);
     for (let i = 0; i < old.length; i += CHUNK) await boss.cancel(JUDGE_QUEUE, old.slice(i, i + CHUNK), { db: inTransaction(client) });
     await queueJobs(client, boss, s, batch, seqs);
     await client.query(`UPDATE ${s}.batches SET status = 'running' WHERE id = $1`, [id]);
     await client.query('COMMIT');
-    return seqs.length;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     client.release();
   }
+  await refreshQueueStatistics(store, boss);
+  return seqs.length;
 }
 
 /** The batch's records with their results, in input order, page by page (null result: not judged yet). */

@@ -50,6 +50,9 @@ export interface WorkerOptions {
 /** What a worker did. */
 export interface WorkerReport { name: string; verdicts: number; failures: number; retries: number; stale: number }
 
+/** The longest a judged verdict waits before it is written with its job's completion. */
+const FLUSH_MS = 100;
+
 interface Done { job: JobWithMetadata<JobData>; result: JudgeResult; version: number }
 interface JobData { batch: string; seq: number }
 
@@ -77,8 +80,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const batches = new Map<string, { info: BatchInfo; checked: number }>();
   const judges = new Map<string, Promise<Memalign>>();
   const snapshots: PostgresStore[] = [];
+  // The jobs this worker holds: running, or fetched ahead and waiting in `ready`.
   const inflight = new Map<string, JobWithMetadata<JobData>>();
+  const ready: JobWithMetadata<JobData>[] = [];
+  const records = new Map<string, JudgedRecord>();
   let pending: Done[] = [];
+  let pendingSince = 0;
   let wake: (() => void) | undefined;
   const wakeUp = () => { wake?.(); wake = undefined; };
   const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
@@ -125,6 +132,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     if (pending.length === 0) return;
     const done = pending;
     pending = [];
+    pendingSince = 0;
     const client = await store.pool.connect();
     try {
       await client.query('BEGIN');
@@ -160,17 +168,23 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       emit({ type: 'retry', batch: job.data.batch, seq: job.data.seq, attempt: job.retryCount + 1, error: result.error.message });
       await boss.fail(JUDGE_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: result.error }).catch(() => {});
     } else {
+      if (pending.length === 0) pendingSince = performance.now();
       pending.push({ job, result, version });
       emit({ type: 'verdict', batch: job.data.batch, seq: job.data.seq, ok: result.ok, ms: performance.now() - started });
     }
   };
-  const release = (job: JobWithMetadata<JobData>) => { inflight.delete(job.id); wakeUp(); };
-  const run = async (batchId: string, jobs: JobWithMetadata<JobData>[], records: Map<string, JudgedRecord>) => {
+  const release = (job: JobWithMetadata<JobData>) => {
+    inflight.delete(job.id);
+    records.delete(job.id);
+    startReady();
+    wakeUp();
+  };
+  const run = async (batchId: string, jobs: JobWithMetadata<JobData>[]) => {
     const started = performance.now();
     const settling: Promise<void>[] = [];
     try {
       const batch = await batchOf(batchId);
-      const missing = jobs.filter((j) => batch.status === 'cancelled' || !records.has(`${batchId}/${j.data.seq}`));
+      const missing = jobs.filter((j) => batch.status === 'cancelled' || !records.has(j.id));
       if (missing.length > 0) {
         await boss.complete(JUDGE_QUEUE, missing.map((j) => ({ id: j.id, retryCount: j.retryCount })));
         missing.forEach(release);
@@ -178,7 +192,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       const todo = jobs.filter((j) => !missing.includes(j));
       if (todo.length === 0) return;
       const ma = await judgeFor(batch);
-      await ma.judgeMany(todo.map((j) => records.get(`${batchId}/${j.data.seq}`)!), {
+      await ma.judgeMany(todo.map((j) => records.get(j.id)!), {
         concurrency: todo.length,
         onResult: (result, i) => {
           const job = todo[i];
@@ -198,56 +212,91 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     }
   };
 
-  const recordsOf = async (jobs: Job<JobData>[]): Promise<Map<string, JudgedRecord>> => {
+  // The records of fetched jobs, kept by job id until the job is let go.
+  const loadRecords = async (jobs: Job<JobData>[]): Promise<void> => {
     const rows = (await store.pool.query(`SELECT i.batch, i.seq, i.record FROM ${s}.batch_items i JOIN unnest($1::text[], $2::int[]) AS u(batch, seq) ON i.batch = u.batch AND i.seq = u.seq`,
       [jobs.map((j) => j.data.batch), jobs.map((j) => j.data.seq)])).rows as { batch: string; seq: number; record: string }[];
-    return new Map(rows.map((r) => [`${r.batch}/${r.seq}`, JSON.parse(r.record) as JudgedRecord]));
+    const byKey = new Map(rows.map((r) => [`${r.batch}/${r.seq}`, r.record]));
+    for (const job of jobs) {
+      const text = byKey.get(`${job.data.batch}/${job.data.seq}`);
+      if (text !== undefined) records.set(job.id, JSON.parse(text) as JudgedRecord);
+    }
   };
+  // Starts ready jobs in free slots; those of one batch in one judgeMany call, so that their
+  // query embeddings go out together.
+  function startReady(): void {
+    const free = concurrency - (inflight.size - ready.length);
+    if (free <= 0 || ready.length === 0) return;
+    const byBatch = new Map<string, JobWithMetadata<JobData>[]>();
+    for (const job of ready.splice(0, free)) byBatch.set(job.data.batch, [...(byBatch.get(job.data.batch) ?? []), job]);
+    for (const [batchId, group] of byBatch) {
+      const p = run(batchId, group);
+      running.add(p);
+      void p.finally(() => running.delete(p));
+    }
+  }
 
   // Heartbeats for the jobs held, so a live worker keeps them and a dead one loses them.
   const beat = setInterval(() => {
     const held = [...inflight.values()].map((j) => ({ id: j.id, retryCount: j.retryCount }));
     if (held.length > 0) boss.touch(JUDGE_QUEUE, held).catch(() => {});
   }, Math.max(1000, (timings.heartbeatSeconds * 1000) / 3));
-  const flusher = setInterval(() => { flush().catch(() => {}); }, 25);
+  // Verdicts are written in groups: when a round's worth is waiting or the oldest has waited
+  // FLUSH_MS. Each group is one transaction of four statements, so writing every few verdicts
+  // would cost the database (and this process's socket writes) more than the judging does.
+  const flushAt = Math.max(1, concurrency);
+  const flusher = setInterval(() => {
+    if (pending.length >= flushAt || (pending.length > 0 && performance.now() - pendingSince >= FLUSH_MS)) flush().catch(() => {});
+  }, 20);
 
   const running = new Set<Promise<void>>();
   let idleSince = Date.now();
   let firstFreeAt = 0;
-  // Fetch when a tenth of the slots are free, or 50 ms after the first one freed: few fetches,
-  // slots rarely idle.
-  const refill = Math.max(1, Math.ceil(concurrency / 10));
+  let fetchAfter = 0;
+  // Jobs are fetched ahead of the free slots (half the concurrency, with their records), so a
+  // slot that frees starts its next record at once instead of waiting for a fetch and a record
+  // read; the buffer is topped up when half of it is used, so fetches stay few. Not under a
+  // global model-concurrency limit: a fetched job counts against it before it calls the model.
+  const ahead = options.modelConcurrency ? 0 : Math.ceil(concurrency / 2);
+  // Without fetching ahead: fetch when a tenth of the slots are free, or 50 ms after the first
+  // one freed.
+  const refill = ahead > 0 ? Math.ceil(ahead / 2) : Math.max(1, Math.ceil(concurrency / 10));
   try {
     while (!options.signal?.aborted) {
-      const free = concurrency - inflight.size;
-      if (free === 0) { firstFreeAt = 0; await sleep(1000); continue; }
-      if (firstFreeAt === 0) firstFreeAt = Date.now();
-      if (free < refill && inflight.size > 0 && Date.now() - firstFreeAt < 50) { await sleep(50 - (Date.now() - firstFreeAt)); continue; }
-      const jobs = await boss.fetch<JobData>(JUDGE_QUEUE, { batchSize: free, includeMetadata: true, ...(options.modelConcurrency ? { groupConcurrency: options.modelConcurrency } : {}) });
+      const room = concurrency + ahead - inflight.size;
+      const slotsIdle = ready.length === 0 && inflight.size < concurrency;
+      if (room <= 0 || (ahead > 0 && room < refill && !slotsIdle)) { firstFreeAt = 0; await sleep(1000); continue; }
+      if (ahead === 0) {
+        if (firstFreeAt === 0) firstFreeAt = Date.now();
+        if (room < refill && inflight.size > 0 && Date.now() - firstFreeAt < 50) { await sleep(50 - (Date.now() - firstFreeAt)); continue; }
+      }
+      if (Date.now() < fetchAfter) { await sleep(fetchAfter - Date.now()); continue; }
+      const jobs = await boss.fetch<JobData>(JUDGE_QUEUE, { batchSize: room, includeMetadata: true, ...(options.modelConcurrency ? { groupConcurrency: options.modelConcurrency } : {}) });
       firstFreeAt = 0;
       if (jobs.length === 0) {
         if (inflight.size === 0 && pending.length === 0) {
           if (options.exitWhenIdleMs !== undefined && Date.now() - idleSince >= options.exitWhenIdleMs) break;
           emit({ type: 'idle' });
         }
-        await sleep(inflight.size > 0 ? 50 : 250);
+        fetchAfter = Date.now() + (inflight.size > 0 ? 50 : 250);
         continue;
       }
+      // The queue held fewer than asked for: look again a little later, not at once.
+      if (jobs.length < room) fetchAfter = Date.now() + 50;
       idleSince = Date.now();
       for (const job of jobs) inflight.set(job.id, job);
-      const records = await recordsOf(jobs);
-      const byBatch = new Map<string, JobWithMetadata<JobData>[]>();
-      for (const job of jobs) byBatch.set(job.data.batch, [...(byBatch.get(job.data.batch) ?? []), job]);
-      for (const [batchId, group] of byBatch) {
-        const p = run(batchId, group, records);
-        running.add(p);
-        void p.finally(() => running.delete(p));
-      }
+      await loadRecords(jobs);
+      ready.push(...jobs);
+      startReady();
       idleSince = Date.now();
     }
   } finally {
-    // Stopping: finish what is held (its verdicts are paid for), write them, then let go.
-    await Promise.allSettled([...running]);
+    // Stopping: finish what is held, the few fetched ahead included (handing them back would
+    // count an attempt against them), write the verdicts, then let go.
+    while (ready.length > 0 || running.size > 0) {
+      startReady();
+      await Promise.allSettled([...running]);
+    }
     clearInterval(flusher);
     clearInterval(beat);
     await flush().catch(() => {});

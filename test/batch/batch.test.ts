@@ -141,3 +141,34 @@ test('batch: a requests-per-minute limit holds across workers together, measured
   await boss.stop({ graceful: false });
   await store.close();
 });
+
+test('batch: queueing tells the planner how many jobs wait; a worker holds half its concurrency ahead but never runs more model calls than its concurrency', { skip: pgSkip }, async () => {
+  const store = await fresh();
+  const boss = await startJobEngine(store);
+  await createBatch(store, boss, { judge, model: 'mock:model', records: records(300) });
+  // Without fresh statistics pg-boss's fetch reads and sorts every queued job to hand out a few.
+  const queue = await boss.getQueue('memalign-judge');
+  const table = `${store.schema}_jobs.${queue!.table}`;
+  const planned = (await store.pool.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [table])).rows[0] as { reltuples: number };
+  assert.ok(Number(planned.reltuples) >= 300, `the planner counts ${planned.reltuples} jobs`);
+  // A model held shut: the worker fills its slots and its buffer, then waits.
+  const inner = mockChatModel();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  let now = 0;
+  let most = 0;
+  const model = { id: inner.id, async generate(r: Parameters<typeof inner.generate>[0]) { most = Math.max(most, ++now); await gate; try { return await inner.generate(r); } finally { now -= 1; } } };
+  const worker = runWorker({ store, concurrency: 8, model, exitWhenIdleMs: 300 });
+  const active = async () => (await store.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE state = 'active'`)).rows[0].n as number;
+  for (let i = 0; i < 200 && (now < 8 || (await active()) < 12); i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(now, 8, 'eight model calls at once');
+  assert.equal(await active(), 12, 'eight running and four fetched ahead, with their records');
+  open();
+  const report = await worker;
+  assert.equal(report.verdicts, 300);
+  assert.equal(most, 8, 'never more than eight at once');
+  assert.equal(inner.calls.length, 300, 'each record judged once');
+  await boss.stop({ graceful: false });
+  await store.close();
+});
