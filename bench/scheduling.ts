@@ -119,7 +119,7 @@ try {
   for (const e of embedders) {
     const t = timedModel(resolveModel(`${server.url}#m`));
     // Provider time as memalign sees it: the model call and the embedding request, client side
-    // (HTTP and the AI SDK included); the server view counts only the simulated latency.
+    // (HTTP and the model client included); the server view counts only the simulated latency.
     const inner = e.make();
     let embedMs = 0;
     const embedder: Embedder | undefined = inner && { ...inner, embed: async (texts) => { const s = performance.now(); try { return await inner.embed(texts); } finally { embedMs += performance.now() - s; } } };
@@ -146,14 +146,14 @@ try {
   lines.push(
     '## Scheduling at the provider\'s limit (issue #13: `npm run bench:schedule`)', '',
     `Command: \`${command}\`. ${machineLine()}`,
-    `The loopback OpenAI-compatible server answers every chat and embedding request after ${L} ms (chat and embeddings each in a process of its own; an embedding response is computed on arrival, within its latency), through the real \`@ai-sdk/openai-compatible\` provider over HTTP. Records: real question/answer pairs (EVOUNA NQ, HaluEval QA). Rounds are inferred from the server's request timestamps: (last response − first request) / L. "Own time" is wall time minus the time during which at least one request was in flight at the server. One run each.`,
+    `The loopback OpenAI-compatible server answers every chat and embedding request after ${L} ms (chat and embeddings each in a process of its own; an embedding response is computed on arrival, within its latency), through memalign's OpenAI-compatible client over HTTP (\`openaiChatModel\`, decision 0006). Records: real question/answer pairs (EVOUNA NQ, HaluEval QA). Rounds are inferred from the server's request timestamps: (last response − first request) / L. "Own time" is wall time minus the time during which at least one request was in flight at the server. One run each.`,
     '', '### Alignment (targets: rounds ≤ ⌈batches/8⌉ (+1 with provider embeddings); own overhead ≤ 250 ms at 1 000 and ≤ 2.5 s at 10 000)', '',
     '| feedback N | embedder | LLM calls | embedding requests | rounds (from timestamps) | target rounds | wall ms | own ms |', '|---:|---|---:|---:|---:|---:|---:|---:|', ...alignRows,
     '', `### Judging throughput (memory: 200 examples; N = max(32, 16 × C) records; target ≥ 0.9 × C / L)`, '',
     '| embedder | C | records | verdicts ok | embedding requests | verdicts/s | ideal C/L | ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...judgeRows,
     '', `Memory over a long run: ${soak} verdicts at C = ${top} with provider embeddings (${soakOk} ok) in ${(soakWall / 1000).toFixed(1)} s (${((soak / soakWall) * 1000).toFixed(1)} verdicts/s against an ideal of ${((top / L) * 1000).toFixed(1)}); resident memory ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after; live heap after each 2 000 verdicts, after a full GC: ${heap.map((h) => h.toFixed(0)).join(', ')} MB.`,
     '', `### Sequential verdict (target: 2 request rounds with a provider embedder, 1 offline; own time ≤ 2 ms p50)`, '',
-    '| embedder | episodes in memory | requests per verdict (median) | own time ms, p50 (wall − model and embedding calls as memalign sees them) | own time ms, p50 (wall − time a request was at the server: adds HTTP and the AI SDK) |', '|---|---:|---:|---:|---:|', ...seqRows,
+    '| embedder | episodes in memory | requests per verdict (median) | own time ms, p50 (wall − model and embedding calls as memalign sees them) | own time ms, p50 (wall − time a request was at the server: adds HTTP and the model client) |', '|---|---:|---:|---:|---:|', ...seqRows,
   );
 } finally {
   await server.close();

@@ -18,7 +18,7 @@ const body = `## Speed without a model (issue #5: \`bench speed\`)
 
 Command: \`${command}\` (the same measurement as \`memalign bench speed\`). ${machineLine()}
 The loopback OpenAI-compatible server answers each call after ${r.latency.fixedMs} ms + ${r.latency.perOutputTokenMs} ms per output token,
-through the real \`@ai-sdk/openai-compatible\` provider over HTTP. Feedback and records: EVOUNA NQ. One run each.
+through memalign's OpenAI-compatible client over HTTP (\`openaiChatModel\`, decision 0006). Feedback and records: EVOUNA NQ. One run each.
 
 ### Alignment
 
