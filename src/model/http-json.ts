@@ -72,6 +72,8 @@ export function httpError(id: string, keyVariable: string | undefined, url: stri
     if (typeof m === 'string') message = m;
   } catch { /* not JSON: the text itself */ }
   const status = answer.status;
+  // Redirects are not followed (a POST would lose its body on most of them): say where to point.
+  if (status >= 300 && status < 400 && answer.headers.location) message = `the server redirects to ${answer.headers.location}; use that address as the base URL`;
   const error = Object.assign(new Error(message || http.STATUS_CODES[status] || 'error'), {
     name: 'AI_APICallError', url, statusCode: status, responseHeaders: answer.headers,
     isRetryable: status === 408 || status === 409 || status === 429 || status >= 500,

@@ -73,7 +73,7 @@ test('answers in other shapes: content parts are joined, a refusal is the text, 
   }
 });
 
-test('errors name the status, the server message and the key, keep retry-after, and are retryable only when a retry can help', async () => {
+test('errors name the status, the server message and the key, keep retry-after, say where a redirect points, and are retryable only when a retry can help', async () => {
   let status = 401;
   const server = await scripted((_b, res) => json(res, status, { error: { message: 'Invalid key' } }, status === 429 ? { 'retry-after': '7' } : {}));
   try {
@@ -87,6 +87,12 @@ test('errors name the status, the server message and the key, keep retry-after, 
     await assert.rejects(model.generate(request), (e: unknown) => e instanceof ProviderError && !e.isRetryable);
   } finally {
     await server.close();
+  }
+  const moved = await scripted((_b, res) => { res.writeHead(308, { location: 'https://llm.example.com/v1/chat/completions' }); res.end(); });
+  try {
+    await assert.rejects(openaiChatModel({ id: 'x:m', baseURL: moved.url, model: 'm' }).generate(request), (e: unknown) => e instanceof ProviderError && !e.isRetryable && /HTTP 308 .*redirects to https:\/\/llm\.example\.com\/v1\/chat\/completions; use that address as the base URL/.test(e.message));
+  } finally {
+    await moved.close();
   }
   const gone = await scripted(() => {});
   await gone.close();
