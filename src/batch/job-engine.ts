@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Db as IDatabase, PgBoss } from 'pg-boss';
 import { ConfigError, StoreError } from '../core/errors.ts';
 import type { PostgresStore } from '../store/postgres/postgres-store.ts';
+import { checkSchemaName } from '../store/postgres/schema.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -72,10 +73,7 @@ export function inTransaction(client: pg.PoolClient): IDatabase {
  */
 export async function refreshQueueStatistics(store: PostgresStore, boss: PgBoss): Promise<void> {
   const queue = await boss.getQueue(JUDGE_QUEUE).catch(() => null);
-  const tables = [`${store.schema}.batch_items`];
-  if (queue?.table && /^[a-z_][a-z0-9_]*$/.test(queue.table)) tables.push(`${store.schema}_jobs.${queue.table}`);
-  for (const table of tables) {
-    if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(table)) continue;
-    await store.pool.query(`ANALYZE ${table}`).catch(() => { /* not the owner: autovacuum will do it */ });
-  }
+  const tables = [`${checkSchemaName(store.schema)}.batch_items`];
+  if (queue?.table && /^[a-z_][a-z0-9_]*$/.test(queue.table)) tables.push(`${checkSchemaName(`${store.schema}_jobs`)}."${queue.table}"`);
+  for (const table of tables) await store.pool.query(`ANALYZE ${table}`).catch(() => { /* not the owner: autovacuum will do it */ });
 }

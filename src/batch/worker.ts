@@ -228,7 +228,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     const free = concurrency - (inflight.size - ready.length);
     if (free <= 0 || ready.length === 0) return;
     const byBatch = new Map<string, JobWithMetadata<JobData>[]>();
-    for (const job of ready.splice(0, free)) byBatch.set(job.data.batch, [...(byBatch.get(job.data.batch) ?? []), job]);
+    for (const job of ready.splice(0, free)) {
+      const group = byBatch.get(job.data.batch);
+      if (group) group.push(job);
+      else byBatch.set(job.data.batch, [job]);
+    }
     for (const [batchId, group] of byBatch) {
       const p = run(batchId, group);
       running.add(p);
@@ -283,7 +287,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       }
       // The queue held fewer than asked for: look again a little later, not at once.
       if (jobs.length < room) fetchAfter = Date.now() + 50;
-      idleSince = Date.now();
       for (const job of jobs) inflight.set(job.id, job);
       await loadRecords(jobs);
       ready.push(...jobs);

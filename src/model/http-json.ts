@@ -31,7 +31,6 @@ export interface PostJsonOptions {
   limit: number;
   tooLarge: () => ProviderError;
   fetch?: typeof fetch;
-  env?: Record<string, string | undefined>;
 }
 
 /** An answer: its status, headers (lower-case names) and body text (an error body cut to 64 KiB). */
@@ -47,7 +46,7 @@ export interface JsonAnswer { status: number; headers: Record<string, string>; t
 export async function postJson(url: string, options: PostJsonOptions): Promise<JsonAnswer> {
   const target = new URL(url);
   try {
-    if (options.fetch || !(target.protocol in agents) || proxied(options.env ?? process.env)) return await viaFetch(url, options);
+    if (options.fetch || !(target.protocol in agents) || proxied()) return await viaFetch(url, options);
     return await viaNode(target, options, true);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : error;
@@ -81,43 +80,68 @@ export function httpError(id: string, keyVariable: string | undefined, url: stri
   return toProviderError(error, id, keyVariable);
 }
 
-function proxied(env: Record<string, string | undefined>): boolean {
+// The variables fetch reads (with NODE_USE_ENV_PROXY=1): from this process's environment, as fetch does.
+function proxied(): boolean {
+  const env = process.env;
   return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
+}
+
+// An answer's body, read up to a limit: past it a successful answer is refused (`tooLarge`), an
+// error answer is cut (enough of its message to show). One reader for both transports.
+class Body {
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+  private readonly ok: boolean;
+  private readonly limit: number;
+  private readonly tooLarge: () => ProviderError;
+  constructor(ok: boolean, options: PostJsonOptions) {
+    this.ok = ok;
+    this.limit = ok ? options.limit : ERROR_BYTES;
+    this.tooLarge = options.tooLarge;
+  }
+  /** Takes a chunk; false when the body is complete (cut) and reading should stop. Throws when too large. */
+  add(chunk: Uint8Array): boolean {
+    if (this.size + chunk.byteLength <= this.limit) {
+      this.chunks.push(chunk);
+      this.size += chunk.byteLength;
+      return true;
+    }
+    if (this.ok) throw this.tooLarge();
+    this.chunks.push(chunk.subarray(0, this.limit - this.size));
+    this.size = this.limit;
+    return false;
+  }
+  text(): string { return Buffer.concat(this.chunks, this.size).toString('utf8'); }
 }
 
 function viaNode(target: URL, options: PostJsonOptions, retryStale: boolean): Promise<JsonAnswer> {
   return new Promise<JsonAnswer>((resolve, reject) => {
-    const body = Buffer.from(options.body, 'utf8');
+    const payload = Buffer.from(options.body, 'utf8');
     const client = target.protocol === 'https:' ? https : http;
     const req = client.request(target, {
       method: 'POST', agent: agents[target.protocol as keyof typeof agents], signal: options.signal,
-      headers: { ...options.headers, 'content-length': String(body.length) },
+      headers: { ...options.headers, 'content-length': String(payload.length) },
     }, (res) => {
       const status = res.statusCode ?? 0;
-      const ok = status >= 200 && status < 300;
-      const limit = ok ? options.limit : ERROR_BYTES;
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const body = new Body(status >= 200 && status < 300, options);
       let settled = false;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      const done = () => { if (!settled) { settled = true; resolve({ status, headers, text: Buffer.concat(chunks, size).toString('utf8') }); } };
+      const done = () => { if (!settled) { settled = true; resolve({ status, headers, text: body.text() }); } };
+      const fail = (error: unknown) => { if (!settled) { settled = true; reject(error); } };
       res.on('data', (chunk: Buffer) => {
         if (settled) return;
-        if (size + chunk.length > limit) {
-          if (ok) { settled = true; reject(options.tooLarge()); res.destroy(); return; }
-          chunks.push(chunk.subarray(0, limit - size));
-          size = limit;
+        try {
+          if (body.add(chunk)) return;
           done();
-          res.destroy();
-          return;
+        } catch (error) {
+          fail(error);
         }
-        chunks.push(chunk);
-        size += chunk.length;
+        res.destroy();
       });
       res.on('end', done);
-      res.on('error', (error) => { if (!settled) { settled = true; reject(error); } });
-      res.on('close', () => { if (!settled) { settled = true; reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' })); } });
+      res.on('error', fail);
+      res.on('close', () => fail(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' })));
     });
     req.on('error', (error: Error & { code?: string }) => {
       // A kept-alive socket the server closed just as it was reused: the documented race of
@@ -125,7 +149,7 @@ function viaNode(target: URL, options: PostJsonOptions, retryStale: boolean): Pr
       if (retryStale && req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') && !options.signal?.aborted) viaNode(target, options, false).then(resolve, reject);
       else reject(error);
     });
-    req.end(body);
+    req.end(payload);
   });
 }
 
@@ -133,24 +157,16 @@ async function viaFetch(url: string, options: PostJsonOptions): Promise<JsonAnsw
   const res = await (options.fetch ?? fetch)(url, { method: 'POST', headers: options.headers, body: options.body, signal: options.signal });
   const headers: Record<string, string> = {};
   res.headers.forEach((v, k) => { headers[k] = v; });
-  const limit = res.ok ? options.limit : ERROR_BYTES;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  const body = new Body(res.ok, options);
   if (res.body) {
     const reader = res.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (size + value.byteLength > limit) {
-        await reader.cancel().catch(() => {});
-        if (res.ok) throw options.tooLarge();
-        chunks.push(value.subarray(0, limit - size));
-        size = limit;
-        break;
-      }
-      size += value.byteLength;
-      chunks.push(value);
+      let more: boolean;
+      try { more = body.add(value); } catch (error) { await reader.cancel().catch(() => {}); throw error; }
+      if (!more) { await reader.cancel().catch(() => {}); break; }
     }
   }
-  return { status: res.status, headers, text: Buffer.concat(chunks, size).toString('utf8') };
+  return { status: res.status, headers, text: body.text() };
 }

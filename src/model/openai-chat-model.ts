@@ -21,7 +21,6 @@ export interface OpenAIChatModelOptions {
   /** Most bytes of an answer read (default 8 MiB); a larger one is refused. */
   maxAnswerBytes?: number;
   fetch?: typeof fetch;
-  env?: Record<string, string | undefined>;
 }
 
 interface Message { content?: unknown; refusal?: unknown }
@@ -55,7 +54,7 @@ export function openaiChatModel(options: OpenAIChatModelOptions): ChatModel {
         response_format: { type: 'json_schema', json_schema: { schema: request.schema, strict: options.strictJsonSchema ?? true, name: request.schemaName } },
       });
       const answer = await postJson(url, {
-        id: options.id, headers, body, signal: request.abortSignal, fetch: options.fetch, env: options.env, limit,
+        id: options.id, headers, body, signal: request.abortSignal, fetch: options.fetch, limit,
         tooLarge: () => new ProviderError(`${options.id}: the answer from ${url} is larger than ${limit} bytes; refused.`, { retryable: false }),
       });
       if (answer.status < 200 || answer.status >= 300) throw httpError(options.id, options.keyVariable, url, answer);

@@ -66,7 +66,7 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
   const env = options.env ?? process.env;
   const fetchFn = options.fetch;
   const url = /^(https?:\/\/[^#\s]+)#(.+)$/.exec(spec);
-  if (url) return compatible(modelIdOf(spec), url[1], url[2], env.MEMALIGN_API_KEY, fetchFn, env);
+  if (url) return compatible(modelIdOf(spec), url[1], url[2], env.MEMALIGN_API_KEY, fetchFn);
   const colon = spec.indexOf(':');
   const provider = colon < 0 ? '' : spec.slice(0, colon);
   const name = colon < 0 ? '' : spec.slice(colon + 1);
@@ -97,12 +97,12 @@ export function resolveProvider(spec: string, options: ResolveOptions = {}): Res
     case 'ollama': {
       const host = (env.OLLAMA_HOST ?? 'http://127.0.0.1:11434').replace(/\/+$/, '');
       const base = /^https?:\/\//.test(host) ? host : `http://${host}`;
-      return compatible(spec, base.endsWith('/v1') ? base : `${base}/v1`, name, undefined, fetchFn, env);
+      return compatible(spec, base.endsWith('/v1') ? base : `${base}/v1`, name, undefined, fetchFn);
     }
     case 'openai-compatible': {
       const base = options.baseURL ?? env.MEMALIGN_BASE_URL;
       if (!base) throw new ConfigError(`Model "${spec}" needs a base URL: set MEMALIGN_BASE_URL (e.g. http://127.0.0.1:8080/v1) or write the model as http://host:port/v1#${name}.`);
-      return compatible(spec, base, name, env.MEMALIGN_API_KEY, fetchFn, env);
+      return compatible(spec, base, name, env.MEMALIGN_API_KEY, fetchFn);
     }
     default:
       throw new ConfigError(`Unknown model provider "${provider}" in "${spec}". Supported: ${MODEL_PREFIXES.join(', ')}.`);
@@ -124,14 +124,14 @@ export function resolveModel(spec: string, options: ResolveOptions = {}): ChatMo
   return p.chat ? p.chat() : aiSdkChatModel(p.language(), { id: p.id, keyVariable: p.keyVariable });
 }
 
-function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn: typeof fetch | undefined, env: Record<string, string | undefined>): ResolvedProvider {
+function compatible(id: string, baseURL: string, model: string, apiKey: string | undefined, fetchFn?: typeof fetch): ResolvedProvider {
   const keyVariable = apiKey ? 'MEMALIGN_API_KEY' : undefined;
   // The AI SDK objects load only when asked for; memalign's own calls go through the wire clients.
   // Without supportsStructuredOutputs the JSON schema is not sent to the server.
   const sdk = () => compatiblePackage().createOpenAICompatible({ name: id.split(':')[0], baseURL, apiKey, fetch: fetchFn, supportsStructuredOutputs: true, includeUsage: true });
   return {
     id, language: () => sdk().chatModel(model), embedding: () => sdk().embeddingModel(model),
-    chat: () => openaiChatModel({ id, baseURL, model, apiKey, keyVariable, fetch: fetchFn, env }),
+    chat: () => openaiChatModel({ id, baseURL, model, apiKey, keyVariable, fetch: fetchFn }),
     openaiWire: { baseURL, model, apiKey, keyVariable, fetch: fetchFn },
   };
 }
