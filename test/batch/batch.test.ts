@@ -24,7 +24,8 @@ test('batch: two workers judge every record exactly once, results in input order
   const boss = await startJobEngine(store);
   const batch = await createBatch(store, boss, { judge, model: 'mock:model', records: records(40) });
   assert.equal((await batchStatus(store, batch.id)).remaining, 40);
-  const model = mockChatModel({ latencyMs: 5 });
+  // Slow enough that one worker cannot drain the batch (fetching ahead) before the other starts.
+  const model = mockChatModel({ latencyMs: 30 });
   const [a, b] = await Promise.all([0, 1].map((w) => runWorker({ store, name: `w${w}`, concurrency: 4, model, exitWhenIdleMs: 300 })));
   assert.equal(a.verdicts + b.verdicts, 40);
   assert.ok(a.verdicts > 0 && b.verdicts > 0, 'both workers took part');
